@@ -1,0 +1,32 @@
+// Errors a user can act on. The CLIs print `message` alone (no stack) and exit 125.
+export class StoreError extends Error {
+  override name = 'StoreError';
+  constructor(message: string, readonly code: string = 'PKIT_STORE') {
+    super(message);
+  }
+}
+
+export class NotFoundError extends StoreError {
+  override name = 'NotFoundError';
+  constructor(message: string) {
+    super(message, 'PKIT_NOT_FOUND');
+  }
+}
+
+export class DigestMismatchError extends StoreError {
+  override name = 'DigestMismatchError';
+  constructor(message: string) {
+    super(message, 'PKIT_DIGEST_MISMATCH');
+  }
+}
+
+export class LayerSecurityError extends StoreError {
+  override name = 'LayerSecurityError';
+  constructor(message: string) {
+    super(message, 'PKIT_LAYER_UNSAFE');
+  }
+}
+
+export function isErrno(err: unknown, ...codes: string[]): err is NodeJS.ErrnoException {
+  return typeof err === 'object' && err !== null && codes.includes((err as NodeJS.ErrnoException).code ?? '');
+}
