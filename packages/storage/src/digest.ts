@@ -48,9 +48,11 @@ export class HashingStream extends Transform {
   private readonly hash: Hash;
   private bytes = 0;
   private result: Digest | undefined;
+  readonly algorithm: string;
 
-  constructor(readonly algorithm = 'sha256') {
+  constructor(algorithm = 'sha256') {
     super();
+    this.algorithm = algorithm;
     this.hash = createHash(algorithm);
   }
 
@@ -90,9 +92,13 @@ export class VerifyingStream extends Transform {
   private readonly hash: Hash;
   private readonly algorithm: string;
   private bytes = 0;
+  readonly expected: Expected;
+  readonly what: string;
 
-  constructor(readonly expected: Expected, readonly what = 'blob') {
+  constructor(expected: Expected, what = 'blob') {
     super();
+    this.expected = expected;
+    this.what = what;
     this.algorithm = parseDigest(expected.digest).algorithm;
     this.hash = createHash(this.algorithm);
   }

@@ -1,8 +1,11 @@
 // Errors a user can act on. The CLIs print `message` alone (no stack) and exit 125.
 export class StoreError extends Error {
   override name = 'StoreError';
-  constructor(message: string, readonly code: string = 'PKIT_STORE') {
+  readonly code: string;
+
+  constructor(message: string, code = 'PKIT_STORE') {
     super(message);
+    this.code = code;
   }
 }
 

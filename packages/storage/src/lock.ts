@@ -8,7 +8,13 @@ import { isErrno } from './errors.ts';
 export type LockMode = 'shared' | 'exclusive';
 
 export class FileLock {
-  private constructor(readonly path: string, private fd: number | undefined) {}
+  readonly path: string;
+  private fd: number | undefined;
+
+  private constructor(path: string, fd: number) {
+    this.path = path;
+    this.fd = fd;
+  }
 
   /** Waits (without blocking the event loop) until the lock is granted. */
   static async acquire(path: string, mode: LockMode = 'exclusive'): Promise<FileLock> {
@@ -36,6 +42,7 @@ export class FileLock {
     } finally {
       if (!taken) closeSync(fd);
     }
+    if (!taken) return undefined;
     if (stillLinked(path, fd)) return new FileLock(path, fd);
     closeSync(fd);
     return FileLock.tryAcquire(path, mode);
@@ -57,8 +64,9 @@ export async function withLock<T>(path: string, mode: LockMode, fn: () => Promis
   }
 }
 
+// Node opens every fd with O_CLOEXEC, so no lock leaks into a spawned helper.
 function openLockFile(path: string): number {
-  return openSync(path, C.O_RDWR | C.O_CREAT | C.O_CLOEXEC, 0o600);
+  return openSync(path, C.O_RDWR | C.O_CREAT, 0o600);
 }
 
 /** A lock on an inode that was unlinked (by a cleaner) protects nothing. */

@@ -11,7 +11,11 @@ export class ScratchArea {
   private token: { dir: string; lock: FileLock } | undefined;
   private seq = 0;
 
-  constructor(readonly tmpRoot: string) {}
+  readonly tmpRoot: string;
+
+  constructor(tmpRoot: string) {
+    this.tmpRoot = tmpRoot;
+  }
 
   /** A fresh path (not created) inside this process's scratch directory. */
   path(label: string): string {

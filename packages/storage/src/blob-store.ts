@@ -1,0 +1,121 @@
+// Content-addressed blobs: `blobs/<algorithm>/<hex>`, immutable once named.
+// Contract: a blob is only ever visible complete and verified. Ingest writes to a scratch file
+// while hashing, fsyncs, checks the digest and size, then renames into place; two processes
+// ingesting the same blob both succeed (the second rename replaces identical content).
+import { createReadStream, createWriteStream, mkdirSync, type ReadStream } from 'node:fs';
+import { readdir, rename, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { HashingStream, VerifyingStream, parseDigest, type Digest, type Expected } from './digest.ts';
+import { NotFoundError, StoreError, isErrno } from './errors.ts';
+import { fsyncDir } from './fsutil.ts';
+import type { ScratchArea } from './tmp.ts';
+
+export interface BlobInfo {
+  digest: Digest;
+  size: number;
+}
+
+export class BlobStore {
+  readonly dir: string;
+  private readonly scratch: ScratchArea;
+
+  constructor(dir: string, scratch: ScratchArea) {
+    this.dir = dir;
+    this.scratch = scratch;
+  }
+
+  path(digest: Digest): string {
+    const { algorithm, hex } = parseDigest(digest);
+    return join(this.dir, algorithm, hex);
+  }
+
+  async stat(digest: Digest): Promise<BlobInfo | undefined> {
+    try {
+      const st = await stat(this.path(digest));
+      return { digest, size: st.size };
+    } catch (err) {
+      if (isErrno(err, 'ENOENT')) return undefined;
+      throw err;
+    }
+  }
+
+  async has(digest: Digest): Promise<boolean> {
+    return (await this.stat(digest)) !== undefined;
+  }
+
+  /** A stream of the blob's bytes; NotFoundError when absent. */
+  async open(digest: Digest): Promise<ReadStream> {
+    const path = this.path(digest);
+    const stream = createReadStream(path);
+    await new Promise<void>((resolve, reject) => {
+      stream.once('open', () => resolve());
+      stream.once('error', (err) => reject(isErrno(err, 'ENOENT') ? new NotFoundError(`blob ${digest} not found in the store`) : err));
+    });
+    return stream;
+  }
+
+  /**
+   * Stores the stream's bytes. With `expected`, a digest or size mismatch rejects with
+   * DigestMismatchError and leaves nothing behind; without it, the content names itself.
+   */
+  async ingest(source: Readable | NodeJS.ReadableStream, expected?: Expected): Promise<BlobInfo> {
+    const tmp = this.scratch.path('blob');
+    const check = expected ? new VerifyingStream(expected) : new HashingStream();
+    try {
+      await pipeline(source, check, createWriteStream(tmp, { flags: 'wx', mode: 0o644, flush: true }));
+      const digest = expected ? expected.digest : (check as HashingStream).digest;
+      const final = this.path(digest);
+      mkdirSync(join(final, '..'), { recursive: true });
+      await rename(tmp, final);
+      fsyncDir(join(final, '..'));
+      return { digest, size: check.size };
+    } catch (err) {
+      await rm(tmp, { force: true });
+      throw err;
+    }
+  }
+
+  async putBytes(data: Uint8Array | string, expected?: Expected): Promise<BlobInfo> {
+    return this.ingest(Readable.from([typeof data === 'string' ? Buffer.from(data) : data]), expected);
+  }
+
+  /** Reads a small blob (a manifest or config) whole; larger than `maxBytes` is an error. */
+  async readBytes(digest: Digest, maxBytes: number): Promise<Buffer> {
+    const info = await this.stat(digest);
+    if (!info) throw new NotFoundError(`blob ${digest} not found in the store`);
+    if (info.size > maxBytes) throw new StoreError(`blob ${digest} is ${info.size} bytes, over the ${maxBytes}-byte limit for metadata`);
+    const chunks: Buffer[] = [];
+    for await (const chunk of await this.open(digest)) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks);
+  }
+
+  /** Removes a blob; false when it was not there. Only garbage collection should call this. */
+  async delete(digest: Digest): Promise<boolean> {
+    try {
+      await rm(this.path(digest));
+      return true;
+    } catch (err) {
+      if (isErrno(err, 'ENOENT')) return false;
+      throw err;
+    }
+  }
+
+  async list(): Promise<Digest[]> {
+    const out: Digest[] = [];
+    for (const algorithm of await readdirOrEmpty(this.dir)) {
+      for (const hex of await readdirOrEmpty(join(this.dir, algorithm))) out.push(`${algorithm}:${hex}`);
+    }
+    return out;
+  }
+}
+
+export async function readdirOrEmpty(dir: string): Promise<string[]> {
+  try {
+    return await readdir(dir);
+  } catch (err) {
+    if (isErrno(err, 'ENOENT')) return [];
+    throw err;
+  }
+}

@@ -1,0 +1,66 @@
+// Garbage collection and image removal: everything here runs under the store's exclusive
+// lock, so no writer is between adding an object and recording a reference to it.
+import type { Digest } from './digest.ts';
+import { StoreError } from './errors.ts';
+import type { ImageRecord } from './image-store.ts';
+import type { Store } from './store.ts';
+
+export interface GcResult {
+  blobs: Digest[];
+  layers: Digest[];
+}
+
+/** Deletes every blob and layer that no image and no container references. */
+export function garbageCollect(store: Store): Promise<GcResult> {
+  return store.exclusive(() => collect(store));
+}
+
+async function collect(store: Store): Promise<GcResult> {
+  const keepBlobs = new Set<Digest>();
+  const keepLayers = new Set<Digest>();
+  const images = new Map<Digest, ImageRecord>();
+  for (const id of await store.images.ids()) {
+    const rec = await store.images.get(id);
+    if (!rec) continue;
+    images.set(id, rec);
+    rec.blobs.forEach((b) => keepBlobs.add(b));
+    rec.layers.forEach((l) => keepLayers.add(l));
+  }
+  // A container keeps its image's layers even if the image lost every name.
+  for (const c of await store.containers.list()) {
+    const img = images.get(c.image) ?? (await store.images.get(c.image));
+    img?.layers.forEach((l) => keepLayers.add(l));
+  }
+  const result: GcResult = { blobs: [], layers: [] };
+  for (const d of await store.blobs.list()) {
+    if (!keepBlobs.has(d) && (await store.blobs.delete(d))) result.blobs.push(d);
+  }
+  for (const l of await store.layers.list()) {
+    if (!keepLayers.has(l) && (await store.layers.delete(l))) result.layers.push(l);
+  }
+  return result;
+}
+
+export interface RemoveImageResult {
+  id: Digest;
+  untagged: string[];
+  gc: GcResult;
+}
+
+/**
+ * Removes an image (by name, id, id prefix or digest) with its names, then its unreferenced
+ * blobs and layers. Refused while a container uses it.
+ */
+export function removeImage(store: Store, id: Digest): Promise<RemoveImageResult> {
+  return store.exclusive(async () => {
+    const users = (await store.containers.list()).filter((c) => c.image === id);
+    if (users.length > 0) {
+      throw new StoreError(
+        `image ${id.slice(7, 19)} is in use by container ${users.map((c) => c.name).join(', ')}: remove the container first`,
+        'PKIT_IMAGE_IN_USE',
+      );
+    }
+    const untagged = await store.images.remove(id);
+    return { id, untagged, gc: await collect(store) };
+  });
+}

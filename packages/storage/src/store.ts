@@ -1,0 +1,86 @@
+// The local store: one directory per object kind under the store root.
+//
+//   blobs/<alg>/<hex>          content-addressed blobs (manifests, configs, layer tars)
+//   layers/<chain hex>/        unpacked layers: diff/ + layer.json
+//   images/<id hex>.json       image records      names/<sha256(name)>.json   image names
+//   containers/<id>/           container records  container-names/<name>.json
+//   tmp/<token>/ + .lock       per-process scratch, removed when its owner is gone
+//   store.lock                 shared by writers that add references, exclusive for gc and removal
+//
+// Readers take no lock: every record is replaced by atomic rename.
+import { mkdirSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BlobStore } from './blob-store.ts';
+import { ContainerStore } from './container-store.ts';
+import { StoreError } from './errors.ts';
+import { ImageStore } from './image-store.ts';
+import { LayerStore } from './layer-store.ts';
+import { withLock } from './lock.ts';
+import { resolveStorePaths, type PathOptions, type StorePaths } from './paths.ts';
+import { ScratchArea, cleanAbandonedScratch } from './tmp.ts';
+
+const STORE_VERSION = '1';
+
+export class Store {
+  readonly blobs: BlobStore;
+  readonly layers: LayerStore;
+  readonly images: ImageStore;
+  readonly containers: ContainerStore;
+  readonly scratch: ScratchArea;
+  private readonly lockPath: string;
+
+  readonly paths: StorePaths;
+
+  private constructor(paths: StorePaths) {
+    this.paths = paths;
+    const { root } = paths;
+    this.scratch = new ScratchArea(join(root, 'tmp'));
+    this.blobs = new BlobStore(join(root, 'blobs'), this.scratch);
+    this.layers = new LayerStore(join(root, 'layers'), this.scratch);
+    this.images = new ImageStore(join(root, 'images'), join(root, 'names'), this.scratch);
+    this.containers = new ContainerStore(join(root, 'containers'), root, this.scratch);
+    this.lockPath = join(root, 'store.lock');
+  }
+
+  /**
+   * Opens (creating if needed) the store and removes the scratch debris of dead processes,
+   * so whatever a crash left half-done is gone before anything reads the store.
+   */
+  static open(opts: PathOptions = {}): Store {
+    const paths = resolveStorePaths(opts);
+    const { root } = paths;
+    try {
+      mkdirSync(root, { recursive: true, mode: 0o700 });
+    } catch (err) {
+      throw new StoreError(`cannot create the store at ${root}: ${(err as Error).message}; pass --root or set PKIT_ROOT to a writable directory`);
+    }
+    const versionFile = join(root, 'version');
+    if (existsSync(versionFile)) {
+      const v = readFileSync(versionFile, 'utf8').trim();
+      if (v !== STORE_VERSION) throw new StoreError(`store ${root} has format version ${v}; this pkit reads version ${STORE_VERSION}`);
+    } else {
+      writeFileSync(versionFile, `${STORE_VERSION}\n`);
+    }
+    cleanAbandonedScratch(join(root, 'tmp'));
+    return new Store(paths);
+  }
+
+  /**
+   * Runs a change that adds objects and then references to them (pull, import, commit,
+   * container create). Many can run at once; garbage collection waits for all of them, so it
+   * never deletes a blob that a record is about to reference.
+   */
+  write<T>(fn: () => Promise<T>): Promise<T> {
+    return withLock(this.lockPath, 'shared', fn);
+  }
+
+  /** Runs a change that removes objects (gc, image removal), alone. */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    return withLock(this.lockPath, 'exclusive', fn);
+  }
+
+  /** Releases this process's scratch directory. */
+  close(): void {
+    this.scratch.close();
+  }
+}
