@@ -4,7 +4,7 @@
 // ingesting the same blob both succeed (the second rename replaces identical content).
 import { createReadStream, createWriteStream, mkdirSync, type ReadStream } from 'node:fs';
 import { readdir, rename, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { HashingStream, VerifyingStream, parseDigest, type Digest, type Expected } from './digest.ts';
@@ -15,6 +15,12 @@ import type { ScratchArea } from './tmp.ts';
 export interface BlobInfo {
   digest: Digest;
   size: number;
+}
+
+/** Verified bytes in scratch: `commit` names them, `discard` drops them. */
+export interface StagedBlob extends BlobInfo {
+  commit(): Promise<BlobInfo>;
+  discard(): Promise<void>;
 }
 
 export class BlobStore {
@@ -61,20 +67,41 @@ export class BlobStore {
    * DigestMismatchError and leaves nothing behind; without it, the content names itself.
    */
   async ingest(source: Readable | NodeJS.ReadableStream, expected?: Expected): Promise<BlobInfo> {
+    return (await this.stage(source, expected)).commit();
+  }
+
+  /**
+   * Writes and verifies the bytes in scratch without naming them yet, for callers that commit
+   * only when related work (a layer unpacked from the same stream) succeeded too.
+   */
+  async stage(source: Readable | NodeJS.ReadableStream, expected?: Expected): Promise<StagedBlob> {
     const tmp = this.scratch.path('blob');
     const check = expected ? new VerifyingStream(expected) : new HashingStream();
     try {
       await pipeline(source, check, createWriteStream(tmp, { flags: 'wx', mode: 0o644, flush: true }));
-      const digest = expected ? expected.digest : (check as HashingStream).digest;
-      const final = this.path(digest);
-      mkdirSync(join(final, '..'), { recursive: true });
-      await rename(tmp, final);
-      fsyncDir(join(final, '..'));
-      return { digest, size: check.size };
     } catch (err) {
       await rm(tmp, { force: true });
       throw err;
     }
+    const digest = expected ? expected.digest : (check as HashingStream).digest;
+    const size = check.size;
+    const final = this.path(digest);
+    return {
+      digest,
+      size,
+      commit: async () => {
+        try {
+          mkdirSync(dirname(final), { recursive: true });
+          await rename(tmp, final);
+        } catch (err) {
+          await rm(tmp, { force: true });
+          throw err;
+        }
+        fsyncDir(dirname(final));
+        return { digest, size };
+      },
+      discard: () => rm(tmp, { force: true }),
+    };
   }
 
   async putBytes(data: Uint8Array | string, expected?: Expected): Promise<BlobInfo> {

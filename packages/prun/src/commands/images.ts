@@ -1,0 +1,71 @@
+import { Args, Flags } from '@oclif/core';
+import { BaseCommand } from '../base.ts';
+
+export default class Images extends BaseCommand {
+  static override summary = 'List images in local storage';
+  static override examples = ['<%= config.bin %> images', '<%= config.bin %> images -q', '<%= config.bin %> images --format json'];
+  static override args = {
+    image: Args.string({ required: false, description: 'show only images matching this name' }),
+  };
+  static override flags = {
+    quiet: Flags.boolean({ char: 'q', summary: 'Display only image IDs' }),
+    format: Flags.string({ summary: 'Output format: json or table (default)' }),
+    'no-trunc': Flags.boolean({ summary: 'Do not truncate image IDs' }),
+    noheading: Flags.boolean({ char: 'n', summary: 'Do not print column headings' }),
+  };
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(Images);
+    const { Store, listImages, splitRepoTag, humanAge, humanSize, lookupCandidates } = await import('@pkit/storage');
+    const store = Store.open({ root: flags.root });
+    let images;
+    try {
+      images = await listImages(store);
+    } finally {
+      store.close();
+    }
+    if (args.image) {
+      const wanted = new Set(lookupCandidates(args.image));
+      images = images.filter((i) => i.names.some((n) => wanted.has(n) || n === args.image));
+    }
+    const shortId = (id: string) => (flags['no-trunc'] ? id : id.slice(7, 19));
+
+    if (flags.format === 'json') {
+      const rows = images.map((i) => ({
+        Id: i.id.slice(7),
+        RepoTags: i.names,
+        RepoDigests: i.names.map((n) => `${splitRepoTag(n)[0]}@${i.digest}`),
+        Size: i.size,
+        VirtualSize: i.size,
+        Names: i.names,
+        Digest: i.digest,
+        Created: Math.floor(new Date(i.created).getTime() / 1000),
+        CreatedAt: i.created,
+        Dangling: i.names.length === 0,
+      }));
+      this.log(JSON.stringify(rows, null, 4));
+      return;
+    }
+    if (flags.format && flags.format !== 'table') this.error(`unknown --format "${flags.format}": use json or table`, { exit: 125 });
+    if (flags.quiet) {
+      for (const id of new Set(images.map((i) => shortId(i.id)))) this.log(id);
+      return;
+    }
+    const rows: string[][] = [];
+    for (const i of images) {
+      const names = i.names.length ? i.names : ['<none>:<none>'];
+      for (const n of names) {
+        const [repo, tag] = n === '<none>:<none>' ? ['<none>', '<none>'] : splitRepoTag(n);
+        rows.push([repo, tag, shortId(i.id), humanAge(new Date(i.created)), humanSize(i.size)]);
+      }
+    }
+    const header = ['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE'];
+    this.log(table(flags.noheading ? rows : [header, ...rows]));
+  }
+}
+
+/** Left-aligned columns at least 12 wide with 2 spaces of padding, as podman's tabwriter output. */
+function table(rows: string[][]): string {
+  const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => r[c]!.length))) ?? [];
+  return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(Math.max(12, widths[c]! + 2)))).join('').trimEnd()).join('\n');
+}

@@ -1,0 +1,29 @@
+import { Args, Flags } from '@oclif/core';
+import { BaseCommand } from '../base.ts';
+
+export default class Import extends BaseCommand {
+  static override summary = 'Import a root-filesystem tarball (plain or gzip) as a one-layer image';
+  static override description = 'Prints the new image ID on stdout. Use "-" to read the tarball from stdin.';
+  static override examples = ['<%= config.bin %> import rootfs.tar busybox:latest', 'tar -C dir -c . | <%= config.bin %> import - myimage'];
+  static override args = {
+    path: Args.string({ required: true, description: 'tarball path, or - for stdin' }),
+    reference: Args.string({ required: false, description: 'name to tag the image with (short names go to localhost/)' }),
+  };
+  static override flags = {
+    quiet: Flags.boolean({ char: 'q', summary: 'Suppress progress output' }),
+  };
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(Import);
+    const { createReadStream } = await import('node:fs');
+    const { Store, importRootfs } = await import('@pkit/storage');
+    const input = args.path === '-' ? process.stdin : createReadStream(args.path);
+    const store = Store.open({ root: flags.root });
+    try {
+      const { image } = await importRootfs(store, input, args.reference ? { name: args.reference } : {});
+      this.log(image.id.slice('sha256:'.length));
+    } finally {
+      store.close();
+    }
+  }
+}
