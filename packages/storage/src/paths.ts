@@ -22,7 +22,7 @@ export function resolveStorePaths(opts: PathOptions = {}): StorePaths {
   const env = opts.env ?? process.env;
   const uid = opts.uid ?? process.getuid?.() ?? 0;
   const root = opts.root || env.PKIT_ROOT || (uid === 0 ? '/var/lib/pkit' : join(dataHome(env), 'pkit'));
-  const runRoot = opts.runRoot || env.PKIT_RUNROOT || (uid === 0 ? '/run/pkit' : join(userRuntimeDir(env, uid), 'pkit'));
+  const runRoot = opts.runRoot || env.PKIT_RUNROOT || (uid === 0 ? '/run/pkit' : userRunRoot(env, uid));
   return { root, runRoot };
 }
 
@@ -31,15 +31,15 @@ function dataHome(env: NodeJS.ProcessEnv): string {
 }
 
 /**
- * $XDG_RUNTIME_DIR only when it exists and belongs to us (su and sudo leak another user's),
- * else a private directory under the temp dir, created 0700 by the store.
+ * $XDG_RUNTIME_DIR/pkit only when that dir exists and belongs to us (su and sudo leak another
+ * user's), else a private directory under the temp dir, created 0700 by its first user.
  */
-export function userRuntimeDir(env: NodeJS.ProcessEnv, uid: number): string {
+function userRunRoot(env: NodeJS.ProcessEnv, uid: number): string {
   const xdg = env.XDG_RUNTIME_DIR;
   if (xdg) {
     try {
       const st = statSync(xdg);
-      if (st.isDirectory() && st.uid === uid) return xdg;
+      if (st.isDirectory() && st.uid === uid) return join(xdg, 'pkit');
     } catch {
       // absent: fall through to the private temp dir
     }
