@@ -1,0 +1,34 @@
+#!/bin/bash
+# A short tour of pkit, run as the unprivileged user pkit-test when started as root (after
+# scripts/setup.sh, skipped with PKIT_SKIP_SETUP=1): import the busybox root filesystem
+# fixture into the local store as an image, then list the images.
+set -euo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$REPO"
+TEST_USER=pkit-test
+FIXTURE=test/bed/out/busybox-rootfs.tar
+
+if [ "$(id -u)" -eq 0 ] && [ "${PKIT_SKIP_SETUP:-}" != 1 ]; then
+  bash scripts/setup.sh
+fi
+[ -f "$FIXTURE" ] || bash test/bed/make-busybox-fixture.sh
+
+PATH="$REPO/node_modules/.bin:$PATH"
+if [ "$(id -u)" -eq 0 ]; then
+  uid=$(id -u "$TEST_USER")
+  as_user=(runuser -u "$TEST_USER" -- env -i -C "$REPO" "PATH=$PATH" "LANG=C.UTF-8"
+    "HOME=/home/$TEST_USER" "USER=$TEST_USER" "LOGNAME=$TEST_USER" "XDG_RUNTIME_DIR=/run/user/$uid"
+    ${TERM:+"TERM=$TERM"})
+else
+  as_user=(env -C "$REPO" "PATH=$PATH")
+fi
+
+step() {
+  printf '\n$ %s\n' "$*"
+  "${as_user[@]}" "$@"
+}
+
+echo "demo: running as $([ "$(id -u)" -eq 0 ] && echo "$TEST_USER" || id -un), node $(node --version)"
+step packages/prun/bin/prun import "$FIXTURE" localhost/busybox:demo
+step packages/prun/bin/prun images
