@@ -1,3 +1,15 @@
+// prun: the command table oclif reads (explicit strategy, package.json `oclif.commands`) and the
+// entry point bin/prun calls. Command modules stay light; each loads its library code in run().
+import { runCli } from '@pkit/cli-common';
+import { fileURLToPath } from 'node:url';
+import pjson from '../package.json' with { type: 'json' };
+import Images from './commands/images.ts';
+import Import from './commands/import.ts';
 import Info from './commands/info.ts';
-export const COMMANDS = { info: Info };
-export { run } from '@oclif/core';
+
+export const COMMANDS = { images: Images, import: Import, info: Info };
+
+export async function main(argv: string[]): Promise<void> {
+  // the package dir, from src/ and from dist/
+  await runCli(argv, fileURLToPath(new URL('..', import.meta.url)), pjson);
+}

@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core';
-import { BaseCommand } from '../base.ts';
+import { BaseCommand } from '@pkit/cli-common';
 
 export default class Images extends BaseCommand {
   static override summary = 'List images in local storage';

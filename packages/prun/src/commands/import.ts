@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core';
-import { BaseCommand } from '../base.ts';
+import { BaseCommand } from '@pkit/cli-common';
 
 export default class Import extends BaseCommand {
   static override summary = 'Import a root-filesystem tarball (plain or gzip) as a one-layer image';

@@ -1,8 +1,13 @@
-import { Command } from '@oclif/core';
+import { BaseCommand } from '@pkit/cli-common';
 
-export default class Info extends Command {
-  static override summary = 'Show store paths and host facts';
+export default class Info extends BaseCommand {
+  static override summary = 'Show the store paths as JSON';
+  static override examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> --root /tmp/store'];
+
   async run(): Promise<void> {
-    this.log('info');
+    const { flags } = await this.parse(Info);
+    // Loaded here, not at the top: only the command that runs pays for its code (docs/cli.md).
+    const { info } = await import('../actions/info.ts');
+    this.log(JSON.stringify(info(flags.root), null, 2));
   }
 }

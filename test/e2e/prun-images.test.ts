@@ -1,0 +1,95 @@
+// prun import / images, driven through the built CLI as a user would (the runner runs the
+// suite as the unprivileged test user).
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const REPO = join(import.meta.dirname, '../..');
+const PRUN = join(REPO, 'packages/prun/bin/prun');
+const FIXTURE = process.env.PKIT_TEST_FIXTURE ?? join(REPO, 'test/bed/out/busybox-rootfs.tar');
+
+function prun(args: string[], opts: { input?: Buffer | string; root: string }) {
+  const r = spawnSync(PRUN, ['--root', opts.root, ...args], {
+    input: opts.input,
+    encoding: 'utf8',
+    env: { ...process.env, PATH: `${join(REPO, 'node_modules/.bin')}:${process.env.PATH}` },
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const freshRoot = () => mkdtempSync(join(tmpdir(), 'pkit-e2e-'));
+
+test('the built CLI and the fixture are there', () => {
+  assert.ok(existsSync(join(REPO, 'packages/prun/dist/prun.mjs')), 'run "pnpm run build" first');
+  assert.ok(existsSync(FIXTURE), `fixture missing: ${FIXTURE} (run scripts/setup.sh)`);
+});
+
+test('import prints the image id; images lists it with repository, tag, short id and size', () => {
+  const root = freshRoot();
+  const imp = prun(['import', FIXTURE, 'busybox:demo'], { root });
+  assert.is(imp.code, 0, imp.stderr);
+  const id = imp.stdout.trim();
+  assert.match(id, /^[a-f0-9]{64}$/);
+  const ls = prun(['images'], { root });
+  assert.is(ls.code, 0, ls.stderr);
+  const lines = ls.stdout.trimEnd().split('\n');
+  assert.match(lines[0]!, /^REPOSITORY\s+TAG\s+IMAGE ID\s+CREATED\s+SIZE$/);
+  assert.match(lines[1]!, new RegExp(`^localhost/busybox\\s+demo\\s+${id.slice(0, 12)}\\s+.*ago\\s+[0-9.]+ MB$`));
+  const q = prun(['images', '-q'], { root });
+  assert.is(q.stdout, `${id.slice(0, 12)}\n`);
+});
+
+test('images --format json has podman\'s fields', () => {
+  const root = freshRoot();
+  const id = prun(['import', FIXTURE, 'localhost/bb:1'], { root }).stdout.trim();
+  const rows = JSON.parse(prun(['images', '--format', 'json'], { root }).stdout);
+  assert.is(rows.length, 1);
+  assert.is(rows[0].Id, id);
+  assert.equal(rows[0].Names, ['localhost/bb:1']);
+  assert.ok(rows[0].Size > 1_000_000);
+  assert.match(rows[0].Digest, /^sha256:[a-f0-9]{64}$/);
+});
+
+test('import from stdin with "-"', () => {
+  const root = freshRoot();
+  const r = prun(['import', '-', 'fromstdin'], { root, input: readFileSync(FIXTURE) });
+  assert.is(r.code, 0, r.stderr);
+  assert.match(prun(['images'], { root }).stdout, /localhost\/fromstdin\s+latest/);
+});
+
+test('import of a missing file: one line, exit 125, nothing stored', () => {
+  const root = freshRoot();
+  const r = prun(['import', '/nonexistent/rootfs.tar', 'x'], { root });
+  assert.is(r.code, 125);
+  assert.is(r.stderr.trim().split('\n').length, 1, r.stderr);
+  assert.match(r.stderr, /^Error: .*\/nonexistent\/rootfs\.tar/);
+  assert.is(prun(['images', '-q'], { root }).stdout, '');
+});
+
+test('import of a corrupt tarball: one line, exit 125, no image, layer or blob left', () => {
+  const root = freshRoot();
+  const bad = join(freshRoot(), 'bad.tar');
+  writeFileSync(bad, readFileSync(FIXTURE).subarray(0, 20000));
+  const r = prun(['import', bad, 'broken'], { root });
+  assert.is(r.code, 125);
+  assert.is(r.stderr.trim().split('\n').length, 1, r.stderr);
+  assert.not.match(r.stderr, /\n\s+at /);
+  assert.is(prun(['images', '-q'], { root }).stdout, '');
+  for (const sub of ['layers', 'images', 'names']) {
+    assert.equal(existsSync(join(root, sub)) ? readdirSync(join(root, sub)) : [], [], sub);
+  }
+  const blobs = join(root, 'blobs', 'sha256');
+  assert.equal(existsSync(blobs) ? readdirSync(blobs) : [], []);
+});
+
+test('an invalid name is refused before anything is read', () => {
+  const root = freshRoot();
+  const r = prun(['import', FIXTURE, 'Not/Valid'], { root });
+  assert.is(r.code, 125);
+  assert.match(r.stderr, /^Error: invalid reference "Not\/Valid"/);
+});
+
+test.run();
