@@ -2,7 +2,7 @@
 // node-api-headers package. Node-API is ABI-stable, so no download of Node's own headers
 // (which node-gyp would attempt) is needed, and no machine-wide npmrc is relied on.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, existsSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,6 +34,10 @@ console.error(`native build: Node-API headers from ${napiInclude}, node-addon-ap
 
 const out = join(here, 'build', 'Release');
 mkdirSync(out, { recursive: true });
+// Compiled beside the target and renamed over it: a process that has the old addon loaded
+// keeps its mapping intact instead of seeing the file rewritten under it.
+const target = join(out, 'pkit.node');
+const tmp = `${target}.tmp-${process.pid}`;
 const args = [
   '-std=c++17', '-O2', '-fPIC', '-shared', '-Wall', '-Wextra', '-Werror',
   '-fvisibility=hidden', '-DNAPI_VERSION=8', '-DNAPI_DISABLE_CPP_EXCEPTIONS=0', '-DNODE_ADDON_API_CPP_EXCEPTIONS',
@@ -41,10 +45,11 @@ const args = [
   join(here, 'addon', 'pkit.cc'),
   // Node-API symbols come from the node executable that loads the addon.
   '-Wl,--unresolved-symbols=ignore-all',
-  '-o', join(out, 'pkit.node'),
+  '-o', tmp,
 ];
 const r = spawnSync(cxx, args, { stdio: ['ignore', 'inherit', 'pipe'], encoding: 'utf8' });
 if (r.status !== 0) {
+  rmSync(tmp, { force: true });
   const err = r.stderr || '';
   process.stderr.write(err);
   const missing = /fatal error: ([^:]+): No such file/.exec(err);
@@ -57,5 +62,6 @@ if (r.status !== 0) {
   }
   fail(`compiling addon/pkit.cc failed (exit ${r.status}); see the compiler output above`);
 }
-if (!existsSync(join(out, 'pkit.node'))) fail('the compiler produced no pkit.node');
-console.error(`native build: wrote ${join(out, 'pkit.node')}`);
+if (!existsSync(tmp)) fail('the compiler produced no pkit.node');
+renameSync(tmp, target);
+console.error(`native build: wrote ${target}`);
