@@ -3,13 +3,13 @@
 // while hashing, fsyncs, checks the digest and size, then renames into place; two processes
 // ingesting the same blob both succeed (the second rename replaces identical content).
 import { createReadStream, createWriteStream, mkdirSync, type ReadStream } from 'node:fs';
-import { readdir, rename, rm, stat } from 'node:fs/promises';
+import { rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { HashingStream, VerifyingStream, parseDigest, type Digest, type Expected } from './digest.ts';
 import { NotFoundError, StoreError, isErrno } from './errors.ts';
-import { fsyncDir } from './fsutil.ts';
+import { fsyncDir, readdirOrEmpty, removeIfExists } from './fsutil.ts';
 import type { ScratchArea } from './tmp.ts';
 
 export interface BlobInfo {
@@ -119,14 +119,8 @@ export class BlobStore {
   }
 
   /** Removes a blob; false when it was not there. Only garbage collection should call this. */
-  async delete(digest: Digest): Promise<boolean> {
-    try {
-      await rm(this.path(digest));
-      return true;
-    } catch (err) {
-      if (isErrno(err, 'ENOENT')) return false;
-      throw err;
-    }
+  delete(digest: Digest): Promise<boolean> {
+    return removeIfExists(this.path(digest));
   }
 
   async list(): Promise<Digest[]> {
@@ -135,14 +129,5 @@ export class BlobStore {
       for (const hex of await readdirOrEmpty(join(this.dir, algorithm))) out.push(`${algorithm}:${hex}`);
     }
     return out;
-  }
-}
-
-export async function readdirOrEmpty(dir: string): Promise<string[]> {
-  try {
-    return await readdir(dir);
-  } catch (err) {
-    if (isErrno(err, 'ENOENT')) return [];
-    throw err;
   }
 }

@@ -7,9 +7,8 @@ import { mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Digest } from './digest.ts';
 import { NotFoundError, StoreError } from './errors.ts';
-import { atomicWriteFile, fsyncDir, readJsonIfExists } from './fsutil.ts';
+import { atomicWriteFile, fsyncDir, readJsonIfExists, readdirOrEmpty } from './fsutil.ts';
 import { withLock } from './lock.ts';
-import { readdirOrEmpty } from './blob-store.ts';
 import type { ScratchArea } from './tmp.ts';
 
 export type ContainerState = 'created' | 'running' | 'paused' | 'stopped' | 'exited';

@@ -1,6 +1,6 @@
 // File primitives every store write goes through: write to a temp path, fsync, rename.
 import { closeSync, fsyncSync, openSync, constants as C } from 'node:fs';
-import { open, rename, rm } from 'node:fs/promises';
+import { open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { isErrno } from './errors.ts';
 
@@ -39,11 +39,31 @@ export async function atomicWriteFile(path: string, data: string | Uint8Array, t
 }
 
 export async function readJsonIfExists<T>(path: string): Promise<T | undefined> {
-  const { readFile } = await import('node:fs/promises');
   try {
     return JSON.parse(await readFile(path, 'utf8')) as T;
   } catch (err) {
     if (isErrno(err, 'ENOENT')) return undefined;
+    throw err;
+  }
+}
+
+/** Removes a file; false when it was not there. */
+export async function removeIfExists(path: string): Promise<boolean> {
+  try {
+    await rm(path);
+    return true;
+  } catch (err) {
+    if (isErrno(err, 'ENOENT')) return false;
+    throw err;
+  }
+}
+
+/** A directory's entries; none when it does not exist yet. */
+export async function readdirOrEmpty(dir: string): Promise<string[]> {
+  try {
+    return await readdir(dir);
+  } catch (err) {
+    if (isErrno(err, 'ENOENT')) return [];
     throw err;
   }
 }

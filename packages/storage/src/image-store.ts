@@ -3,13 +3,11 @@
 // rename, an image record only after every blob and layer it lists is committed, and a name
 // only after its image record: a name never points at incomplete content.
 import { createHash } from 'node:crypto';
-import { rm } from 'node:fs/promises';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseDigest, isDigest, type Digest } from './digest.ts';
-import { NotFoundError, StoreError, isErrno } from './errors.ts';
-import { atomicWriteFile, readJsonIfExists } from './fsutil.ts';
-import { readdirOrEmpty } from './blob-store.ts';
+import { NotFoundError, StoreError } from './errors.ts';
+import { atomicWriteFile, readJsonIfExists, removeIfExists, readdirOrEmpty } from './fsutil.ts';
 import type { ScratchArea } from './tmp.ts';
 
 export interface ImageRecord {
@@ -71,14 +69,8 @@ export class ImageStore {
   }
 
   /** Removes a name; false when it did not exist. */
-  async untag(name: string): Promise<boolean> {
-    try {
-      await rm(this.namePath(name));
-      return true;
-    } catch (err) {
-      if (isErrno(err, 'ENOENT')) return false;
-      throw err;
-    }
+  untag(name: string): Promise<boolean> {
+    return removeIfExists(this.namePath(name));
   }
 
   async lookupName(name: string): Promise<Digest | undefined> {
@@ -149,11 +141,7 @@ export class ImageStore {
     for (const n of await this.names()) {
       if (n.id === id && (await this.untag(n.name))) removed.push(n.name);
     }
-    try {
-      await rm(this.recordPath(id));
-    } catch (err) {
-      if (!isErrno(err, 'ENOENT')) throw err;
-    }
+    await removeIfExists(this.recordPath(id));
     return removed;
   }
 }

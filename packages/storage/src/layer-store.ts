@@ -7,9 +7,8 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { digestOf, parseDigest, type Digest, type Expected } from './digest.ts';
 import { NotFoundError, StoreError, isErrno } from './errors.ts';
-import { fsyncDir } from './fsutil.ts';
+import { fsyncDir, readdirOrEmpty } from './fsutil.ts';
 import { native } from './native.ts';
-import { readdirOrEmpty } from './blob-store.ts';
 import type { ScratchArea } from './tmp.ts';
 
 export interface LayerRecord {

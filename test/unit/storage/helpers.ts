@@ -3,6 +3,8 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as assert from 'uvu/assert';
+import { StoreError } from '../../../packages/storage/src/errors.ts';
 import { Store } from '../../../packages/storage/src/store.ts';
 
 export function tempDir(label = 'pkit-test'): string {
@@ -61,4 +63,19 @@ export async function rejects(p: Promise<unknown>, pattern: RegExp): Promise<Err
     return err;
   }
   throw new Error(`expected a rejection matching ${pattern}, but it resolved`);
+}
+
+/** Asserts that `fn` throws a one-line StoreError (or `ctor`) whose message matches `expected`. */
+export function throwsStoreError(fn: () => unknown, expected: RegExp | string, ctor: typeof StoreError = StoreError): void {
+  try {
+    fn();
+  } catch (err) {
+    assert.instance(err, ctor);
+    const msg = (err as Error).message;
+    assert.not.match(msg, /\n/, 'one-line message');
+    if (typeof expected === 'string') assert.ok(msg.includes(expected), `message ${JSON.stringify(msg)} should include ${JSON.stringify(expected)}`);
+    else assert.match(msg, expected);
+    return;
+  }
+  assert.unreachable('should have thrown');
 }

@@ -95,7 +95,6 @@ async function rejectsWith(p: Promise<unknown>, cls: new (...a: never[]) => Erro
 
 const sha256 = (b: Buffer): string => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 const T1 = new Date('2021-05-06T07:08:09Z');
-const T1s = T1.getTime() / 1000;
 const xattr = (p: string, name: string): string | undefined => native().lgetxattr(p, name)?.toString('latin1');
 const ls = (p: string): string[] => readdirSync(p).sort();
 

@@ -1,9 +1,10 @@
 import { test } from 'uvu';
+import { throwsStoreError } from './helpers.ts';
 import * as assert from 'uvu/assert';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { NotFoundError, StoreError } from '../../../packages/storage/src/errors.ts';
+import { NotFoundError } from '../../../packages/storage/src/errors.ts';
 import {
   findRegistry,
   isBlocked,
@@ -57,19 +58,6 @@ function conf(text: string): RegistriesConf {
   return loadRegistriesConf(l.opts());
 }
 
-function throwsMsg(fn: () => unknown, expected: string | RegExp, ctor: typeof StoreError = StoreError): void {
-  try {
-    fn();
-  } catch (err) {
-    assert.instance(err, ctor);
-    const msg = (err as Error).message;
-    assert.not.match(msg, /\n/, 'one-line message');
-    if (typeof expected === 'string') assert.ok(msg.includes(expected), `message ${JSON.stringify(msg)} should include ${JSON.stringify(expected)}`);
-    else assert.match(msg, expected);
-    return;
-  }
-  assert.unreachable('should have thrown');
-}
 
 test.after(() => {
   for (const r of roots) rmSync(r, { recursive: true, force: true });
@@ -139,16 +127,16 @@ test('CONTAINERS_REGISTRIES_CONF is exclusive', () => {
   assert.equal(c.unqualifiedSearchRegistries, ['own.io']);
   assert.equal(c.aliases, {});
   assert.is(c.shortNameMode, 'permissive');
-  throwsMsg(() => loadRegistriesConf(l.opts({ CONTAINERS_REGISTRIES_CONF: join(l.root, 'missing.conf') })), 'missing.conf (from $CONTAINERS_REGISTRIES_CONF) does not exist', NotFoundError);
+  throwsStoreError(() => loadRegistriesConf(l.opts({ CONTAINERS_REGISTRIES_CONF: join(l.root, 'missing.conf') })), 'missing.conf (from $CONTAINERS_REGISTRIES_CONF) does not exist', NotFoundError);
 });
 
 test('malformed TOML names the file and line', () => {
   const l = layout();
   l.write(l.system, 'unqualified-search-registries = ["a.io"]\n\nprefix = "x" location = "y"\n');
-  throwsMsg(() => loadRegistriesConf(l.opts()), new RegExp(`^${l.system.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:3:\\d+: invalid TOML: `));
+  throwsStoreError(() => loadRegistriesConf(l.opts()), new RegExp(`^${l.system.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:3:\\d+: invalid TOML: `));
   const m = layout();
   m.write(join(m.systemDir, '50-bad.conf'), 'a = "unterminated\n');
-  throwsMsg(() => loadRegistriesConf(m.opts()), /50-bad\.conf:1:\d+: invalid TOML/);
+  throwsStoreError(() => loadRegistriesConf(m.opts()), /50-bad\.conf:1:\d+: invalid TOML/);
 });
 
 // ------------------------------------------------------------------ [[registry]]
@@ -252,33 +240,33 @@ test('v1 format is converted; mixing v1 and v2 is an error', () => {
   assert.equal(c.unqualifiedSearchRegistries, ['docker.io', 'quay.io']);
   assert.ok(isInsecure(c, 'local:5000'));
   assert.ok(isBlocked(c, 'bad.io/x'));
-  throwsMsg(() => conf('unqualified-search-registries = ["a.io"]\n[registries.search]\nregistries = ["b.io"]\n'), 'mixes the v1 [registries.*] tables with v2 keys');
+  throwsStoreError(() => conf('unqualified-search-registries = ["a.io"]\n[registries.search]\nregistries = ["b.io"]\n'), 'mixes the v1 [registries.*] tables with v2 keys');
 });
 
 test('invalid settings are reported with the file', () => {
   const f = '/x/registries.conf';
   const p = (t: string) => parseRegistriesConfText(t, f);
-  throwsMsg(() => p('short-name-mode = "strict"'), `${f}: short-name-mode "strict" must be "enforcing", "permissive" or "disabled"`);
-  throwsMsg(() => p('unqualified-search-registries = "docker.io"'), `${f}: unqualified-search-registries must be an array of strings`);
-  throwsMsg(() => p('unqualified-search-registries = ["https://docker.io"]'), 'URI schemes are not supported');
-  throwsMsg(() => p('unqualified-search-registries = ["myregistry"]'), 'unqualified-search-registries entry "myregistry" must be a registry host');
-  throwsMsg(() => p('[[registry]]\ninsecure = true'), `${f}: [[registry]] #1: neither prefix nor location is set`);
-  throwsMsg(() => p('[[registry]]\nlocation = "a.io"\ninsecure = "yes"'), '[[registry]] prefix "a.io" insecure must be true or false, got "yes"');
-  throwsMsg(() => p('[[registry]]\nlocation = "http://a.io"'), 'URI schemes are not supported');
-  throwsMsg(() => p('[[registry]]\nprefix = "a.io"\n'), '[[registry]] prefix "a.io": location must be set');
-  throwsMsg(() => p('[[registry]]\nprefix = "*.a.io/foo"\n'), 'a wildcard must be the first label');
-  throwsMsg(() => p('[[registry]]\nprefix = "a.*.io"\nlocation = "x.io"'), 'a wildcard must be the first label');
-  throwsMsg(() => p('[[registry]]\nlocation = "a.io"\n[[registry]]\nlocation = "a.io/"'), 'prefix "a.io" is defined more than once');
-  throwsMsg(() => p('[[registry]]\nprefix = "p.io"\nlocation = "a.io"\ninsecure = true\n[[registry]]\nlocation = "a.io"'), 'conflicting insecure settings');
-  throwsMsg(() => p('[[registry]]\nlocation = "a.io"\n[[registry.mirror]]\ninsecure = true'), 'mirror #1.location is not set');
-  throwsMsg(() => p('[[registry]]\nlocation = "a.io"\n[[registry.mirror]]\nlocation = "m.io"\npull-from-mirror = "sometimes"'), 'pull-from-mirror "sometimes" must be');
-  throwsMsg(() => p('[[registry]]\nlocation = "a.io"\nmirror-by-digest-only = true\n[[registry.mirror]]\nlocation = "m.io"\npull-from-mirror = "all"'), 'cannot be used with mirror-by-digest-only');
-  throwsMsg(() => p('registry = "a.io"'), '"registry" must be an array of tables');
-  throwsMsg(() => p('[aliases]\n"Foo" = "a.io/foo"'), 'repository name must be lowercase');
-  throwsMsg(() => p('[aliases]\n"a.io/foo" = "a.io/foo"'), 'an alias must be a short name');
-  throwsMsg(() => p('[aliases]\n"foo:1" = "a.io/foo"'), 'an alias must not have a tag or digest');
-  throwsMsg(() => p('[aliases]\n"foo" = "foo/bar"'), '[aliases] "foo" = "foo/bar": the value must be fully qualified');
-  throwsMsg(() => p('[aliases]\n"foo" = 3'), '[aliases] "foo" must be a string, got 3');
+  throwsStoreError(() => p('short-name-mode = "strict"'), `${f}: short-name-mode "strict" must be "enforcing", "permissive" or "disabled"`);
+  throwsStoreError(() => p('unqualified-search-registries = "docker.io"'), `${f}: unqualified-search-registries must be an array of strings`);
+  throwsStoreError(() => p('unqualified-search-registries = ["https://docker.io"]'), 'URI schemes are not supported');
+  throwsStoreError(() => p('unqualified-search-registries = ["myregistry"]'), 'unqualified-search-registries entry "myregistry" must be a registry host');
+  throwsStoreError(() => p('[[registry]]\ninsecure = true'), `${f}: [[registry]] #1: neither prefix nor location is set`);
+  throwsStoreError(() => p('[[registry]]\nlocation = "a.io"\ninsecure = "yes"'), '[[registry]] prefix "a.io" insecure must be true or false, got "yes"');
+  throwsStoreError(() => p('[[registry]]\nlocation = "http://a.io"'), 'URI schemes are not supported');
+  throwsStoreError(() => p('[[registry]]\nprefix = "a.io"\n'), '[[registry]] prefix "a.io": location must be set');
+  throwsStoreError(() => p('[[registry]]\nprefix = "*.a.io/foo"\n'), 'a wildcard must be the first label');
+  throwsStoreError(() => p('[[registry]]\nprefix = "a.*.io"\nlocation = "x.io"'), 'a wildcard must be the first label');
+  throwsStoreError(() => p('[[registry]]\nlocation = "a.io"\n[[registry]]\nlocation = "a.io/"'), 'prefix "a.io" is defined more than once');
+  throwsStoreError(() => p('[[registry]]\nprefix = "p.io"\nlocation = "a.io"\ninsecure = true\n[[registry]]\nlocation = "a.io"'), 'conflicting insecure settings');
+  throwsStoreError(() => p('[[registry]]\nlocation = "a.io"\n[[registry.mirror]]\ninsecure = true'), 'mirror #1.location is not set');
+  throwsStoreError(() => p('[[registry]]\nlocation = "a.io"\n[[registry.mirror]]\nlocation = "m.io"\npull-from-mirror = "sometimes"'), 'pull-from-mirror "sometimes" must be');
+  throwsStoreError(() => p('[[registry]]\nlocation = "a.io"\nmirror-by-digest-only = true\n[[registry.mirror]]\nlocation = "m.io"\npull-from-mirror = "all"'), 'cannot be used with mirror-by-digest-only');
+  throwsStoreError(() => p('registry = "a.io"'), '"registry" must be an array of tables');
+  throwsStoreError(() => p('[aliases]\n"Foo" = "a.io/foo"'), 'repository name must be lowercase');
+  throwsStoreError(() => p('[aliases]\n"a.io/foo" = "a.io/foo"'), 'an alias must be a short name');
+  throwsStoreError(() => p('[aliases]\n"foo:1" = "a.io/foo"'), 'an alias must not have a tag or digest');
+  throwsStoreError(() => p('[aliases]\n"foo" = "foo/bar"'), '[aliases] "foo" = "foo/bar": the value must be fully qualified');
+  throwsStoreError(() => p('[aliases]\n"foo" = 3'), '[aliases] "foo" must be a string, got 3');
 });
 
 // ------------------------------------------------------------------ short names
@@ -326,18 +314,18 @@ test('resolveShortName: no alias and no search registries is an error naming the
   l.write(l.system, 'short-name-mode = "enforcing"\n');
   const d = l.write(join(l.systemDir, 'a.conf'), '[aliases]\n"other" = "a.io/other"\n');
   const c = loadRegistriesConf(l.opts());
-  throwsMsg(
+  throwsStoreError(
     () => resolveShortName(c, 'x'),
     `short-name "x" did not resolve to an alias and no unqualified-search registries are defined in "${l.system}, ${d}"`,
   );
   const empty = loadRegistriesConf(layout().opts());
-  throwsMsg(() => resolveShortName(empty, 'x:1'), /short-name "x:1" did not resolve to an alias and no unqualified-search registries are defined in ".*etc\/containers\/registries\.conf"/);
-  throwsMsg(() => resolveShortName(empty, 'Bad'), 'must be lowercase');
+  throwsStoreError(() => resolveShortName(empty, 'x:1'), /short-name "x:1" did not resolve to an alias and no unqualified-search registries are defined in ".*etc\/containers\/registries\.conf"/);
+  throwsStoreError(() => resolveShortName(empty, 'Bad'), 'must be lowercase');
   // An explicitly empty list in a later file clears an earlier one.
   const m = layout();
   m.write(m.system, 'unqualified-search-registries = ["a.io"]\n');
   m.write(join(m.systemDir, 'z.conf'), 'unqualified-search-registries = []\n');
-  throwsMsg(() => resolveShortName(loadRegistriesConf(m.opts()), 'x'), 'no unqualified-search registries are defined');
+  throwsStoreError(() => resolveShortName(loadRegistriesConf(m.opts()), 'x'), 'no unqualified-search registries are defined');
 });
 
 test.run();

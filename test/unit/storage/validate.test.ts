@@ -1,4 +1,5 @@
 import { test } from 'uvu';
+import { throwsStoreError } from './helpers.ts';
 import * as assert from 'uvu/assert';
 import { digestOf } from '../../../packages/storage/src/digest.ts';
 import { NotFoundError, StoreError } from '../../../packages/storage/src/errors.ts';
@@ -61,20 +62,6 @@ function config(over: Record<string, unknown> = {}): Record<string, unknown> {
   };
 }
 
-/** Asserts a StoreError whose message matches `re` and is a single line. */
-function throwsStore(fn: () => unknown, re: RegExp | string, ctor: typeof StoreError = StoreError): void {
-  try {
-    fn();
-  } catch (err) {
-    assert.instance(err, ctor);
-    const msg = (err as Error).message;
-    assert.not.match(msg, /\n/, 'one-line message');
-    if (typeof re === 'string') assert.ok(msg.includes(re), `message ${JSON.stringify(msg)} should include ${JSON.stringify(re)}`);
-    else assert.match(msg, re);
-    return;
-  }
-  assert.unreachable('should have thrown');
-}
 
 // ------------------------------------------------------------------ media types
 
@@ -153,82 +140,82 @@ test('keeps optional fields: annotations, urls, subject, artifactType, platform'
 });
 
 test('the content-type and body mediaType must agree', () => {
-  throwsStore(() => parseManifestBytes(enc(manifest()), MT.DOCKER_MANIFEST), `manifest: mediaType "${MT.OCI_MANIFEST}" does not match the content type "${MT.DOCKER_MANIFEST}"`);
-  throwsStore(() => parseManifestBytes(enc(index()), MT.OCI_MANIFEST), 'does not match the content type');
+  throwsStoreError(() => parseManifestBytes(enc(manifest()), MT.DOCKER_MANIFEST), `manifest: mediaType "${MT.OCI_MANIFEST}" does not match the content type "${MT.DOCKER_MANIFEST}"`);
+  throwsStoreError(() => parseManifestBytes(enc(index()), MT.OCI_MANIFEST), 'does not match the content type');
 });
 
 test('structure must match the declared kind', () => {
   const i = index();
   delete i.mediaType;
-  throwsStore(() => parseManifestBytes(enc(i), MT.OCI_MANIFEST), /declared as .*manifest\.v1\+json \(an image manifest\) but has "manifests"/);
-  throwsStore(() => parseManifestBytes(enc(manifest({ mediaType: MT.OCI_INDEX }))), /an index\) but has "config" and "layers"/);
-  throwsStore(() => parseManifestBytes(enc({ ...manifest(), manifests: [] })), 'is ambiguous');
-  throwsStore(() => parseManifestBytes(enc({ schemaVersion: 2 })), 'has neither "manifests"');
+  throwsStoreError(() => parseManifestBytes(enc(i), MT.OCI_MANIFEST), /declared as .*manifest\.v1\+json \(an image manifest\) but has "manifests"/);
+  throwsStoreError(() => parseManifestBytes(enc(manifest({ mediaType: MT.OCI_INDEX }))), /an index\) but has "config" and "layers"/);
+  throwsStoreError(() => parseManifestBytes(enc({ ...manifest(), manifests: [] })), 'is ambiguous');
+  throwsStoreError(() => parseManifestBytes(enc({ schemaVersion: 2 })), 'has neither "manifests"');
 });
 
 test('unknown and schema 1 media types are named', () => {
-  throwsStore(() => parseManifestBytes(enc(manifest()), 'application/vnd.example.thing+json'), 'content type "application/vnd.example.thing+json" is not a supported manifest media type');
-  throwsStore(() => parseManifestBytes(enc(manifest({ mediaType: 'application/vnd.example.thing+json' }))), 'manifest: mediaType "application/vnd.example.thing+json" is not a supported manifest media type');
-  throwsStore(() => parseManifestBytes(enc({ schemaVersion: 1, name: 'x', fsLayers: [] })), 'Docker schema 1');
-  throwsStore(() => parseManifestBytes(enc(manifest()), MT.DOCKER_SCHEMA1_SIGNED_MANIFEST), 'Docker schema 1');
-  throwsStore(() => parseManifestBytes(enc(manifest({ mediaType: 3 }))), 'manifest: mediaType must be a string, got 3');
+  throwsStoreError(() => parseManifestBytes(enc(manifest()), 'application/vnd.example.thing+json'), 'content type "application/vnd.example.thing+json" is not a supported manifest media type');
+  throwsStoreError(() => parseManifestBytes(enc(manifest({ mediaType: 'application/vnd.example.thing+json' }))), 'manifest: mediaType "application/vnd.example.thing+json" is not a supported manifest media type');
+  throwsStoreError(() => parseManifestBytes(enc({ schemaVersion: 1, name: 'x', fsLayers: [] })), 'Docker schema 1');
+  throwsStoreError(() => parseManifestBytes(enc(manifest()), MT.DOCKER_SCHEMA1_SIGNED_MANIFEST), 'Docker schema 1');
+  throwsStoreError(() => parseManifestBytes(enc(manifest({ mediaType: 3 }))), 'manifest: mediaType must be a string, got 3');
 });
 
 test('schemaVersion must be 2', () => {
-  throwsStore(() => parseManifestBytes(enc(manifest({ schemaVersion: 3 }))), 'manifest: schemaVersion must be 2, got 3');
-  throwsStore(() => parseManifestBytes(enc(manifest({ schemaVersion: '2' }))), 'schemaVersion must be 2, got "2"');
+  throwsStoreError(() => parseManifestBytes(enc(manifest({ schemaVersion: 3 }))), 'manifest: schemaVersion must be 2, got 3');
+  throwsStoreError(() => parseManifestBytes(enc(manifest({ schemaVersion: '2' }))), 'schemaVersion must be 2, got "2"');
   const m = manifest();
   delete m.schemaVersion;
-  throwsStore(() => parseManifestBytes(enc(m)), 'schemaVersion must be 2, got missing');
+  throwsStoreError(() => parseManifestBytes(enc(m)), 'schemaVersion must be 2, got missing');
 });
 
 test('size cap is checked before parsing', () => {
   assert.is(MAX_MANIFEST_BYTES, 4 * 1024 * 1024);
   assert.is(MAX_CONFIG_BYTES, 8 * 1024 * 1024);
   const big = new Uint8Array(MAX_MANIFEST_BYTES + 1).fill(0x20); // would parse as nothing useful anyway
-  throwsStore(() => parseManifestBytes(big), `larger than the limit of ${MAX_MANIFEST_BYTES} bytes`);
+  throwsStoreError(() => parseManifestBytes(big), `larger than the limit of ${MAX_MANIFEST_BYTES} bytes`);
   const bigConfig = new Uint8Array(MAX_CONFIG_BYTES + 1).fill(0x20);
-  throwsStore(() => parseImageConfig(bigConfig), /^config: \d+ bytes is larger than the limit/);
+  throwsStoreError(() => parseImageConfig(bigConfig), /^config: \d+ bytes is larger than the limit/);
 });
 
 test('bad bytes: not JSON, not UTF-8, not an object', () => {
-  throwsStore(() => parseManifestBytes(enc('{"schemaVersion": 2,')), /^manifest: invalid JSON: /);
-  throwsStore(() => parseManifestBytes(new Uint8Array([0x7b, 0xff, 0xfe, 0x7d])), 'manifest: not valid UTF-8');
-  throwsStore(() => parseManifestBytes(enc('[1,2]')), 'manifest: must be a JSON object, got [1,2]');
-  throwsStore(() => parseManifestBytes(enc('null')), 'must be a JSON object, got null');
-  throwsStore(() => parseImageConfig(enc('"x"')), 'config: must be a JSON object');
+  throwsStoreError(() => parseManifestBytes(enc('{"schemaVersion": 2,')), /^manifest: invalid JSON: /);
+  throwsStoreError(() => parseManifestBytes(new Uint8Array([0x7b, 0xff, 0xfe, 0x7d])), 'manifest: not valid UTF-8');
+  throwsStoreError(() => parseManifestBytes(enc('[1,2]')), 'manifest: must be a JSON object, got [1,2]');
+  throwsStoreError(() => parseManifestBytes(enc('null')), 'must be a JSON object, got null');
+  throwsStoreError(() => parseImageConfig(enc('"x"')), 'config: must be a JSON object');
 });
 
 test('descriptor errors name the field and index', () => {
   const bad = (layer: unknown) => enc(manifest({ layers: [{ mediaType: MT.OCI_LAYER_TAR, digest: D1, size: 1 }, layer, layer] }));
-  throwsStore(() => parseManifestBytes(bad({ mediaType: MT.OCI_LAYER_TAR, digest: 'sha256:zz', size: 1 })), 'manifest: layers[1].digest "sha256:zz" is not a valid digest');
-  throwsStore(() => parseManifestBytes(bad({ mediaType: MT.OCI_LAYER_TAR, digest: 'md5:abcd', size: 1 })), /layers\[1\]\.digest "md5:abcd" is not a valid digest \(use sha256 or sha512\)/);
-  throwsStore(() => parseManifestBytes(bad({ mediaType: MT.OCI_LAYER_TAR, digest: 7, size: 1 })), 'layers[1].digest must be a digest string, got 7');
-  throwsStore(() => parseManifestBytes(bad({ mediaType: MT.OCI_LAYER_TAR, digest: D1, size: -1 })), 'layers[1].size must be a non-negative integer, got -1');
-  throwsStore(() => parseManifestBytes(bad({ mediaType: MT.OCI_LAYER_TAR, digest: D1, size: 1.5 })), 'layers[1].size must be a non-negative integer');
-  throwsStore(() => parseManifestBytes(bad({ mediaType: MT.OCI_LAYER_TAR, digest: D1, size: 2 ** 60 })), 'layers[1].size must be a non-negative integer');
-  throwsStore(() => parseManifestBytes(bad({ mediaType: MT.OCI_LAYER_TAR, digest: D1 })), 'layers[1].size must be a non-negative integer, got missing');
-  throwsStore(() => parseManifestBytes(bad({ digest: D1, size: 1 })), 'layers[1].mediaType must be a string, got missing');
-  throwsStore(() => parseManifestBytes(bad({ mediaType: '', digest: D1, size: 1 })), 'layers[1].mediaType must not be empty');
-  throwsStore(() => parseManifestBytes(bad('x')), 'layers[1] must be a descriptor object, got "x"');
-  throwsStore(() => parseManifestBytes(bad({ mediaType: 'a', digest: D1, size: 1, urls: 'http://x' })), 'layers[1].urls must be an array of strings');
-  throwsStore(() => parseManifestBytes(bad({ mediaType: 'a', digest: D1, size: 1, urls: ['file:///etc/passwd'] })), 'layers[1].urls[0] "file:///etc/passwd" is not an http or https URL');
-  throwsStore(() => parseManifestBytes(bad({ mediaType: 'a', digest: D1, size: 1, annotations: { k: 1 } })), 'layers[1].annotations["k"] must be a string, got 1');
-  throwsStore(() => parseManifestBytes(bad({ mediaType: 'a', digest: D1, size: 1, annotations: [] })), 'layers[1].annotations must be an object of strings');
-  throwsStore(() => parseManifestBytes(enc(manifest({ config: { mediaType: 'a', digest: D1, size: '1' } }))), 'manifest: config.size must be a non-negative integer, got "1"');
-  throwsStore(() => parseManifestBytes(enc(manifest({ layers: {} }))), 'manifest: layers must be an array, got {}');
-  throwsStore(() => parseManifestBytes(enc(manifest({ annotations: { a: null } }))), 'manifest: annotations["a"] must be a string, got null');
-  throwsStore(() => parseManifestBytes(enc(manifest({ subject: { digest: D1 } }))), 'manifest: subject.mediaType must be a string');
+  throwsStoreError(() => parseManifestBytes(bad({ mediaType: MT.OCI_LAYER_TAR, digest: 'sha256:zz', size: 1 })), 'manifest: layers[1].digest "sha256:zz" is not a valid digest');
+  throwsStoreError(() => parseManifestBytes(bad({ mediaType: MT.OCI_LAYER_TAR, digest: 'md5:abcd', size: 1 })), /layers\[1\]\.digest "md5:abcd" is not a valid digest \(use sha256 or sha512\)/);
+  throwsStoreError(() => parseManifestBytes(bad({ mediaType: MT.OCI_LAYER_TAR, digest: 7, size: 1 })), 'layers[1].digest must be a digest string, got 7');
+  throwsStoreError(() => parseManifestBytes(bad({ mediaType: MT.OCI_LAYER_TAR, digest: D1, size: -1 })), 'layers[1].size must be a non-negative integer, got -1');
+  throwsStoreError(() => parseManifestBytes(bad({ mediaType: MT.OCI_LAYER_TAR, digest: D1, size: 1.5 })), 'layers[1].size must be a non-negative integer');
+  throwsStoreError(() => parseManifestBytes(bad({ mediaType: MT.OCI_LAYER_TAR, digest: D1, size: 2 ** 60 })), 'layers[1].size must be a non-negative integer');
+  throwsStoreError(() => parseManifestBytes(bad({ mediaType: MT.OCI_LAYER_TAR, digest: D1 })), 'layers[1].size must be a non-negative integer, got missing');
+  throwsStoreError(() => parseManifestBytes(bad({ digest: D1, size: 1 })), 'layers[1].mediaType must be a string, got missing');
+  throwsStoreError(() => parseManifestBytes(bad({ mediaType: '', digest: D1, size: 1 })), 'layers[1].mediaType must not be empty');
+  throwsStoreError(() => parseManifestBytes(bad('x')), 'layers[1] must be a descriptor object, got "x"');
+  throwsStoreError(() => parseManifestBytes(bad({ mediaType: 'a', digest: D1, size: 1, urls: 'http://x' })), 'layers[1].urls must be an array of strings');
+  throwsStoreError(() => parseManifestBytes(bad({ mediaType: 'a', digest: D1, size: 1, urls: ['file:///etc/passwd'] })), 'layers[1].urls[0] "file:///etc/passwd" is not an http or https URL');
+  throwsStoreError(() => parseManifestBytes(bad({ mediaType: 'a', digest: D1, size: 1, annotations: { k: 1 } })), 'layers[1].annotations["k"] must be a string, got 1');
+  throwsStoreError(() => parseManifestBytes(bad({ mediaType: 'a', digest: D1, size: 1, annotations: [] })), 'layers[1].annotations must be an object of strings');
+  throwsStoreError(() => parseManifestBytes(enc(manifest({ config: { mediaType: 'a', digest: D1, size: '1' } }))), 'manifest: config.size must be a non-negative integer, got "1"');
+  throwsStoreError(() => parseManifestBytes(enc(manifest({ layers: {} }))), 'manifest: layers must be an array, got {}');
+  throwsStoreError(() => parseManifestBytes(enc(manifest({ annotations: { a: null } }))), 'manifest: annotations["a"] must be a string, got null');
+  throwsStoreError(() => parseManifestBytes(enc(manifest({ subject: { digest: D1 } }))), 'manifest: subject.mediaType must be a string');
 });
 
 test('index entries: platform shapes are checked', () => {
   const entry = (platform: unknown) => enc(index({ manifests: [{ mediaType: MT.OCI_MANIFEST, digest: D1, size: 1, platform }] }));
-  throwsStore(() => parseManifestBytes(entry({ os: 'linux' })), 'manifest: manifests[0].platform.architecture must be a string, got missing');
-  throwsStore(() => parseManifestBytes(entry({ os: 'linux', architecture: 'arm', variant: 7 })), 'manifests[0].platform.variant must be a string, got 7');
-  throwsStore(() => parseManifestBytes(entry({ os: 'linux', architecture: 'amd64', features: 'sse4' })), 'manifests[0].platform.features must be an array of strings');
-  throwsStore(() => parseManifestBytes(entry({ os: 'windows', architecture: 'amd64', 'os.features': [1] })), 'manifests[0].platform.os.features[0] must be a string, got 1');
-  throwsStore(() => parseManifestBytes(entry('linux/amd64')), 'manifests[0].platform must be an object');
-  throwsStore(() => parseManifestBytes(enc(index({ manifests: null }))), 'manifest: manifests must be an array, got null');
+  throwsStoreError(() => parseManifestBytes(entry({ os: 'linux' })), 'manifest: manifests[0].platform.architecture must be a string, got missing');
+  throwsStoreError(() => parseManifestBytes(entry({ os: 'linux', architecture: 'arm', variant: 7 })), 'manifests[0].platform.variant must be a string, got 7');
+  throwsStoreError(() => parseManifestBytes(entry({ os: 'linux', architecture: 'amd64', features: 'sse4' })), 'manifests[0].platform.features must be an array of strings');
+  throwsStoreError(() => parseManifestBytes(entry({ os: 'windows', architecture: 'amd64', 'os.features': [1] })), 'manifests[0].platform.os.features[0] must be a string, got 1');
+  throwsStoreError(() => parseManifestBytes(entry('linux/amd64')), 'manifests[0].platform must be an object');
+  throwsStoreError(() => parseManifestBytes(enc(index({ manifests: null }))), 'manifest: manifests must be an array, got null');
   const ok = parseManifestBytes(entry({ os: 'windows', architecture: 'amd64', 'os.version': '10.0.17763.1', 'os.features': ['win32k'] }));
   assert.is(ok.kind, 'index');
 });
@@ -236,7 +223,7 @@ test('index entries: platform shapes are checked', () => {
 test('validateDescriptor', () => {
   const d = validateDescriptor({ mediaType: MT.OCI_INDEX, digest: D1, size: 3 }, 'index.json manifests[0]', 'oci layout');
   assert.is(d.size, 3);
-  throwsStore(() => validateDescriptor({ mediaType: MT.OCI_INDEX, digest: 'sha256:abc', size: 3 }, 'index.json manifests[0]', 'oci layout'), /^oci layout: index\.json manifests\[0\]\.digest "sha256:abc" is not a valid digest/);
+  throwsStoreError(() => validateDescriptor({ mediaType: MT.OCI_INDEX, digest: 'sha256:abc', size: 3 }, 'index.json manifests[0]', 'oci layout'), /^oci layout: index\.json manifests\[0\]\.digest "sha256:abc" is not a valid digest/);
 });
 
 // ------------------------------------------------------------------ configs
@@ -253,22 +240,22 @@ test('parses an image config', () => {
 });
 
 test('config errors name the field', () => {
-  throwsStore(() => parseImageConfig(enc(config({ architecture: undefined }))), 'config: architecture must be a string, got missing');
-  throwsStore(() => parseImageConfig(enc(config({ os: '' }))), 'config: os must not be empty');
-  throwsStore(() => parseImageConfig(enc(config({ os: 5 }))), 'config: os must be a string, got 5');
-  throwsStore(() => parseImageConfig(enc(config({ rootfs: undefined }))), 'config: rootfs must be an object, got missing');
-  throwsStore(() => parseImageConfig(enc(config({ rootfs: { type: 'tarball', diff_ids: [] } }))), 'config: rootfs.type must be "layers", got "tarball"');
-  throwsStore(() => parseImageConfig(enc(config({ rootfs: { type: 'layers' } }))), 'config: rootfs.diff_ids must be an array, got missing');
-  throwsStore(() => parseImageConfig(enc(config({ rootfs: { type: 'layers', diff_ids: [D1, 'sha256:1234'] } }))), 'config: rootfs.diff_ids[1] "sha256:1234" is not a valid digest');
-  throwsStore(() => parseImageConfig(enc(config({ config: { Env: ['PATH'] } }))), 'config: config.Env[0] "PATH" is not NAME=value');
-  throwsStore(() => parseImageConfig(enc(config({ config: { Cmd: 'sh -c x' } }))), 'config: config.Cmd must be an array of strings');
-  throwsStore(() => parseImageConfig(enc(config({ config: { Labels: { a: 1 } } }))), 'config: config.Labels["a"] must be a string, got 1');
-  throwsStore(() => parseImageConfig(enc(config({ config: { User: 0 } }))), 'config: config.User must be a string, got 0');
-  throwsStore(() => parseImageConfig(enc(config({ config: [] }))), 'config: config must be an object');
-  throwsStore(() => parseImageConfig(enc(config({ history: {} }))), 'config: history must be an array');
-  throwsStore(() => parseImageConfig(enc(config({ history: [{}, { empty_layer: 'yes' }] }))), 'config: history[1].empty_layer must be a boolean, got "yes"');
-  throwsStore(() => parseImageConfig(enc(config({ history: [{ created_by: ['x'] }] }))), 'config: history[0].created_by must be a string');
-  throwsStore(() => parseImageConfig(enc(config({ variant: 8 }))), 'config: variant must be a string');
+  throwsStoreError(() => parseImageConfig(enc(config({ architecture: undefined }))), 'config: architecture must be a string, got missing');
+  throwsStoreError(() => parseImageConfig(enc(config({ os: '' }))), 'config: os must not be empty');
+  throwsStoreError(() => parseImageConfig(enc(config({ os: 5 }))), 'config: os must be a string, got 5');
+  throwsStoreError(() => parseImageConfig(enc(config({ rootfs: undefined }))), 'config: rootfs must be an object, got missing');
+  throwsStoreError(() => parseImageConfig(enc(config({ rootfs: { type: 'tarball', diff_ids: [] } }))), 'config: rootfs.type must be "layers", got "tarball"');
+  throwsStoreError(() => parseImageConfig(enc(config({ rootfs: { type: 'layers' } }))), 'config: rootfs.diff_ids must be an array, got missing');
+  throwsStoreError(() => parseImageConfig(enc(config({ rootfs: { type: 'layers', diff_ids: [D1, 'sha256:1234'] } }))), 'config: rootfs.diff_ids[1] "sha256:1234" is not a valid digest');
+  throwsStoreError(() => parseImageConfig(enc(config({ config: { Env: ['PATH'] } }))), 'config: config.Env[0] "PATH" is not NAME=value');
+  throwsStoreError(() => parseImageConfig(enc(config({ config: { Cmd: 'sh -c x' } }))), 'config: config.Cmd must be an array of strings');
+  throwsStoreError(() => parseImageConfig(enc(config({ config: { Labels: { a: 1 } } }))), 'config: config.Labels["a"] must be a string, got 1');
+  throwsStoreError(() => parseImageConfig(enc(config({ config: { User: 0 } }))), 'config: config.User must be a string, got 0');
+  throwsStoreError(() => parseImageConfig(enc(config({ config: [] }))), 'config: config must be an object');
+  throwsStoreError(() => parseImageConfig(enc(config({ history: {} }))), 'config: history must be an array');
+  throwsStoreError(() => parseImageConfig(enc(config({ history: [{}, { empty_layer: 'yes' }] }))), 'config: history[1].empty_layer must be a boolean, got "yes"');
+  throwsStoreError(() => parseImageConfig(enc(config({ history: [{ created_by: ['x'] }] }))), 'config: history[0].created_by must be a string');
+  throwsStoreError(() => parseImageConfig(enc(config({ variant: 8 }))), 'config: variant must be a string');
 });
 
 test('configs and manifests use distinct error codes', () => {
@@ -319,9 +306,9 @@ test('parsePlatform and formatPlatform', () => {
   assert.equal(parsePlatform('linux/amd64'), { os: 'linux', architecture: 'amd64' });
   assert.equal(parsePlatform('arm64'), { os: 'linux', architecture: 'arm64' });
   assert.is(formatPlatform({ os: 'linux', architecture: 'arm', variant: 'v7' }), 'linux/arm/v7');
-  throwsStore(() => parsePlatform('linux//amd64'), 'invalid platform "linux//amd64"');
-  throwsStore(() => parsePlatform('a/b/c/d'), 'invalid platform');
-  throwsStore(() => parsePlatform(''), 'invalid platform');
+  throwsStoreError(() => parsePlatform('linux//amd64'), 'invalid platform "linux//amd64"');
+  throwsStoreError(() => parsePlatform('a/b/c/d'), 'invalid platform');
+  throwsStoreError(() => parsePlatform(''), 'invalid platform');
 });
 
 const multi: ImageIndex = {
@@ -359,20 +346,20 @@ test('selectPlatform falls back to compatible older variants', () => {
   };
   assert.is(selectPlatform(idx, { os: 'linux', architecture: 'arm', variant: 'v7' }).digest, D2);
   assert.is(selectPlatform(idx, { os: 'linux', architecture: 'amd64', variant: 'v3' }).digest, D3);
-  throwsStore(() => selectPlatform(idx, { os: 'linux', architecture: 'arm', variant: 'v4' }), 'no image for platform linux/arm/v4', NotFoundError);
+  throwsStoreError(() => selectPlatform(idx, { os: 'linux', architecture: 'arm', variant: 'v4' }), 'no image for platform linux/arm/v4', NotFoundError);
 });
 
 test('selectPlatform: no match lists what there is', () => {
-  throwsStore(
+  throwsStoreError(
     () => selectPlatform(multi, { os: 'linux', architecture: 's390x' }),
     'no image for platform linux/s390x in the index; available: linux/amd64, linux/arm64/v8, linux/arm/v6, linux/arm/v7',
     NotFoundError,
   );
-  throwsStore(() => selectPlatform(multi, { os: 'windows', architecture: 'amd64' }), 'windows/amd64', NotFoundError);
-  throwsStore(() => selectPlatform({ schemaVersion: 2, manifests: [] }, { os: 'linux', architecture: 'amd64' }), 'it lists no platforms', NotFoundError);
+  throwsStoreError(() => selectPlatform(multi, { os: 'windows', architecture: 'amd64' }), 'windows/amd64', NotFoundError);
+  throwsStoreError(() => selectPlatform({ schemaVersion: 2, manifests: [] }, { os: 'linux', architecture: 'amd64' }), 'it lists no platforms', NotFoundError);
   // An arm64 host cannot run a v9-only image.
   const v9: ImageIndex = { schemaVersion: 2, manifests: [{ mediaType: MT.OCI_MANIFEST, digest: D1, size: 1, platform: { os: 'linux', architecture: 'arm64', variant: 'v9' } }] };
-  throwsStore(() => selectPlatform(v9, { os: 'linux', architecture: 'arm64' }), 'available: linux/arm64/v9', NotFoundError);
+  throwsStoreError(() => selectPlatform(v9, { os: 'linux', architecture: 'arm64' }), 'available: linux/arm64/v9', NotFoundError);
 });
 
 test.run();
