@@ -9,24 +9,75 @@ export abstract class BaseCommand extends Command {
   };
 }
 
+/** A global flag and the env variable its flag definition reads. */
+export interface GlobalFlag {
+  name: string;
+  env: string;
+}
+
+export const ROOT_FLAG: GlobalFlag = { name: 'root', env: 'PKIT_ROOT' };
+
 /**
- * Global flags may come before the command, as with podman (`prun --root DIR images`); oclif
- * only parses flags after it. A leading `--root` is handed over through its env variable, which
- * the flag reads, so the command line after the command is never rearranged.
+ * Global flags may come before the command, as with podman and skopeo (`prun --root DIR images`,
+ * `pcopy --override-arch arm64 copy ...`); oclif only parses flags after it. Leading global
+ * flags are handed over through the env variables their definitions read, so the command line
+ * after the command is never rearranged.
  */
-export function hoistGlobalFlags(argv: string[], env: NodeJS.ProcessEnv = process.env): string[] {
+export function hoistGlobalFlags(argv: string[], globals: readonly GlobalFlag[] = [ROOT_FLAG], env: NodeJS.ProcessEnv = process.env): string[] {
   let i = 0;
-  while (i < argv.length) {
+  outer: while (i < argv.length) {
     const a = argv[i]!;
-    if (a === '--root' && i + 1 < argv.length) {
-      env.PKIT_ROOT = argv[i + 1];
-      i += 2;
-    } else if (a.startsWith('--root=')) {
-      env.PKIT_ROOT = a.slice('--root='.length);
-      i += 1;
-    } else break;
+    for (const g of globals) {
+      if (a === `--${g.name}` && i + 1 < argv.length) {
+        env[g.env] = argv[i + 1];
+        i += 2;
+        continue outer;
+      }
+      if (a.startsWith(`--${g.name}=`)) {
+        env[g.env] = a.slice(g.name.length + 3);
+        i += 1;
+        continue outer;
+      }
+    }
+    break;
   }
   return argv.slice(i);
+}
+
+interface CommandLike {
+  flags?: Record<string, { type?: string; allowNo?: boolean }>;
+  baseFlags?: Record<string, { type?: string; allowNo?: boolean }>;
+}
+
+/**
+ * Accepts `--flag=true` and `--flag=false` for the command's boolean flags, as Go tools do
+ * (`--tls-verify=false`); oclif knows only `--flag` and `--no-flag`.
+ */
+export function normalizeBooleanFlags(argv: string[], commands: Record<string, unknown>): string[] {
+  const id = commandId(argv, commands);
+  const cmd = id === undefined ? undefined : (commands[id] as CommandLike);
+  if (!cmd) return argv;
+  const flags = { ...cmd.baseFlags, ...cmd.flags };
+  const end = argv.indexOf('--');
+  return argv.map((a, i) => {
+    if (end !== -1 && i > end) return a;
+    const m = /^--([a-z0-9-]+)=(true|false)$/.exec(a);
+    const def = m && flags[m[1]!];
+    if (!m || def?.type !== 'boolean') return a;
+    if (m[2] === 'true') return `--${m[1]}`;
+    if (!def.allowNo) return a; // let oclif say the flag takes no value
+    return `--no-${m[1]}`;
+  });
+}
+
+/** The longest run of leading words that names a command (`image prune` before `image`). */
+function commandId(argv: string[], commands: Record<string, unknown>): string | undefined {
+  let found: string | undefined;
+  for (let n = 1; n <= argv.length && !argv[n - 1]!.startsWith('-'); n++) {
+    const id = argv.slice(0, n).join(':');
+    if (id in commands) found = id;
+  }
+  return found;
 }
 
 /** The exit status of the tool's own failure, as podman's. */
@@ -51,15 +102,24 @@ export function reportError(err: unknown): number {
   return EXIT_TOOL_ERROR;
 }
 
-/**
- * Runs one command line of a CLI whose package dir is `packageDir` and whose package.json is
- * `pjson` (inlined by the bundle: nothing is read at start); errors set the exit status.
- */
-export async function runCli(argv: string[], packageDir: string, pjson: unknown): Promise<void> {
+/** Runs one command line of a CLI; errors set the exit status. */
+export interface CliSpec {
+  /** The package dir, for oclif. */
+  packageDir: string;
+  /** The package.json, inlined by the bundle: nothing is read at start. */
+  pjson: unknown;
+  /** The COMMANDS table (command id -> class). */
+  commands: Record<string, unknown>;
+  /** Flags accepted before the command; default --root. */
+  globals?: readonly GlobalFlag[];
+}
+
+export async function runCli(argv: string[], spec: CliSpec): Promise<void> {
   try {
-    await run(hoistGlobalFlags(argv), {
-      root: packageDir,
-      pjson: pjson as Interfaces.PJSON,
+    const args = normalizeBooleanFlags(hoistGlobalFlags(argv, spec.globals), spec.commands);
+    await run(args, {
+      root: spec.packageDir,
+      pjson: spec.pjson as Interfaces.PJSON,
       userPlugins: false, // no plugin discovery: no $XDG_DATA_HOME/pkit/package.json lookup
       devPlugins: false,
     });

@@ -1,12 +1,15 @@
 // pcopy: the command table oclif reads (explicit strategy, package.json `oclif.commands`) and the
 // entry point bin/pcopy calls. Command modules stay light; each loads its library code in run().
-import { runCli } from '@pkit/cli-common';
+import { ROOT_FLAG, runCli } from '@pkit/cli-common';
 import { fileURLToPath } from 'node:url';
 import pjson from '../package.json' with { type: 'json' };
+import Copy from './commands/copy.ts';
+import Inspect from './commands/inspect.ts';
+import { PLATFORM_GLOBALS } from './flags.ts';
 
-export const COMMANDS = {};
+export const COMMANDS = { copy: Copy, inspect: Inspect };
 
 export async function main(argv: string[]): Promise<void> {
   // the package dir, from src/ and from dist/
-  await runCli(argv, fileURLToPath(new URL('..', import.meta.url)), pjson);
+  await runCli(argv, { packageDir: fileURLToPath(new URL('..', import.meta.url)), pjson, commands: COMMANDS, globals: [ROOT_FLAG, ...PLATFORM_GLOBALS] });
 }

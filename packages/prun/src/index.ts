@@ -11,5 +11,5 @@ export const COMMANDS = { images: Images, import: Import, info: Info };
 
 export async function main(argv: string[]): Promise<void> {
   // the package dir, from src/ and from dist/
-  await runCli(argv, fileURLToPath(new URL('..', import.meta.url)), pjson);
+  await runCli(argv, { packageDir: fileURLToPath(new URL('..', import.meta.url)), pjson, commands: COMMANDS });
 }

@@ -20,3 +20,8 @@ export * from './image-import.ts';
 export * from './layers/apply.ts';
 export * from './image-list.ts';
 export * from './human.ts';
+export * from './transports/types.ts';
+export * from './transports/index.ts';
+export * from './transports/copy.ts';
+export * from './transports/convert.ts';
+export * from './transports/inspect.ts';

@@ -15,7 +15,7 @@ import { ContainerStore } from './container-store.ts';
 import { StoreError } from './errors.ts';
 import { ImageStore } from './image-store.ts';
 import { LayerStore } from './layer-store.ts';
-import { withLock } from './lock.ts';
+import { FileLock, withLock } from './lock.ts';
 import { resolveStorePaths, type PathOptions, type StorePaths } from './paths.ts';
 import { ScratchArea, cleanAbandonedScratch } from './tmp.ts';
 
@@ -72,6 +72,11 @@ export class Store {
    */
   write<T>(fn: () => Promise<T>): Promise<T> {
     return withLock(this.lockPath, 'shared', fn);
+  }
+
+  /** Takes the shared writer lock until the returned lock is released (a copy into the store). */
+  beginWrite(): Promise<FileLock> {
+    return FileLock.acquire(this.lockPath, 'shared');
   }
 
   /** Runs a change that removes objects (gc, image removal), alone. */
