@@ -2,28 +2,16 @@
 // suite as the unprivileged test user).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { FIXTURE, requireBuild, run, tempDir } from './helpers.ts';
 
-const REPO = join(import.meta.dirname, '../..');
-const PRUN = join(REPO, 'packages/prun/bin/prun');
-const FIXTURE = process.env.PKIT_TEST_FIXTURE ?? join(REPO, 'test/bed/out/busybox-rootfs.tar');
-
-function prun(args: string[], opts: { input?: Buffer | string; root: string }) {
-  const r = spawnSync(PRUN, ['--root', opts.root, ...args], {
-    input: opts.input,
-    encoding: 'utf8',
-    env: { ...process.env, PATH: `${join(REPO, 'node_modules/.bin')}:${process.env.PATH}` },
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-const freshRoot = () => mkdtempSync(join(tmpdir(), 'pkit-e2e-'));
+const prun = (args: string[], opts: { input?: Buffer | string; root: string }) =>
+  run('prun', ['--root', opts.root, ...args], opts.input === undefined ? {} : { input: opts.input });
+const freshRoot = () => tempDir();
 
 test('the built CLI and the fixture are there', () => {
-  assert.ok(existsSync(join(REPO, 'packages/prun/dist/prun.mjs')), 'run "pnpm run build" first');
+  requireBuild();
   assert.ok(existsSync(FIXTURE), `fixture missing: ${FIXTURE} (run scripts/setup.sh)`);
 });
 
