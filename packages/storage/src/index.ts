@@ -25,3 +25,6 @@ export * from './transports/index.ts';
 export * from './transports/copy.ts';
 export * from './transports/convert.ts';
 export * from './transports/inspect.ts';
+export * from './auth-file.ts';
+export * from './registry/client.ts';
+export * from './registry/errors.ts';
