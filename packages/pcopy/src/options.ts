@@ -1,21 +1,8 @@
 // Turns command-line values into transport options.
-import type { TransportOptions } from '@pkit/storage';
-
-/** `USER:PASSWORD` -> credentials; the password may contain ':'. */
-export function parseCreds(value: string | undefined, flag: string): TransportOptions['creds'] {
-  if (value === undefined) return undefined;
-  const i = value.indexOf(':');
-  if (i <= 0) {
-    const err = new Error(`--${flag} "${value.includes(':') ? '' : value}": expected USERNAME:PASSWORD`);
-    (err as Error & { code: string }).code = 'PKIT_BAD_FLAG';
-    throw err;
-  }
-  return { username: value.slice(0, i), password: value.slice(i + 1) };
-}
+import { parseCredsFlag, type TransportOptions } from '@pkit/storage';
 
 export interface SideFlags {
   creds?: string;
-  credsFlag: string;
   authfile?: string;
   tlsVerify?: boolean;
   retryTimes?: number;
@@ -24,7 +11,7 @@ export interface SideFlags {
 }
 
 export function transportOptions(side: SideFlags): TransportOptions {
-  const creds = parseCreds(side.creds, side.credsFlag);
+  const creds = side.creds === undefined ? undefined : parseCredsFlag(side.creds);
   return {
     ...(creds ? { creds } : {}),
     ...(side.authfile ? { authFile: side.authfile } : {}),

@@ -28,3 +28,5 @@ export * from './transports/inspect.ts';
 export * from './auth-file.ts';
 export * from './registry/client.ts';
 export * from './registry/errors.ts';
+export * from './registry/login.ts';
+export { listTags, deleteImage } from './transports/docker.ts';

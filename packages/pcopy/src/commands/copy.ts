@@ -46,7 +46,6 @@ export default class Copy extends BaseCommand {
     const side = (s: 'src' | 'dest') =>
       transportOptions({
         creds: flags[`${s}-creds`],
-        credsFlag: `${s}-creds`,
         authfile: flags[`${s}-authfile`] ?? flags.authfile,
         tlsVerify: flags[`${s}-tls-verify`],
         retryTimes: flags['retry-times'],

@@ -27,7 +27,6 @@ export default class Inspect extends BaseCommand {
     const platform = platformOf(flags);
     const opts = transportOptions({
       creds: flags.creds,
-      credsFlag: 'creds',
       authfile: flags.authfile,
       tlsVerify: flags['tls-verify'],
       retryTimes: flags['retry-times'],
