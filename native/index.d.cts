@@ -1,6 +1,4 @@
-export function flock(fd: number, exclusive: boolean, cb: (err: NodeJS.ErrnoException | null) => void): void;
 export function tryFlock(fd: number, exclusive: boolean): boolean;
-export function funlock(fd: number): void;
 export function mknod(path: string, mode: number, major: number, minor: number): void;
 export function lsetxattr(path: string, name: string, value: Buffer): void;
 export function lgetxattr(path: string, name: string): Buffer | null;

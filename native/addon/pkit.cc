@@ -30,32 +30,6 @@ Napi::Error SystemError(Napi::Env env, int err, const char* syscall, const std::
 
 int LockOp(bool exclusive) { return exclusive ? LOCK_EX : LOCK_SH; }
 
-// Blocking flock runs on the libuv pool so a waiting process keeps its event loop.
-class FlockWorker : public Napi::AsyncWorker {
- public:
-  FlockWorker(Napi::Function cb, int fd, int op) : Napi::AsyncWorker(cb), fd_(fd), op_(op) {}
-  void Execute() override {
-    int rc;
-    do rc = ::flock(fd_, op_); while (rc == -1 && errno == EINTR);
-    if (rc == -1) err_ = errno;
-  }
-  void OnOK() override {
-    if (err_) Callback().Call({SystemError(Env(), err_, "flock").Value()});
-    else Callback().Call({Env().Null()});
-  }
- private:
-  int fd_, op_, err_ = 0;
-};
-
-// flock(fd, exclusive, callback(err))
-Napi::Value Flock(const Napi::CallbackInfo& info) {
-  int fd = info[0].As<Napi::Number>().Int32Value();
-  bool exclusive = info[1].As<Napi::Boolean>().Value();
-  auto* w = new FlockWorker(info[2].As<Napi::Function>(), fd, LockOp(exclusive));
-  w->Queue();
-  return info.Env().Undefined();
-}
-
 // tryFlock(fd, exclusive) -> true when taken, false when another holder has it.
 Napi::Value TryFlock(const Napi::CallbackInfo& info) {
   int fd = info[0].As<Napi::Number>().Int32Value();
@@ -65,12 +39,6 @@ Napi::Value TryFlock(const Napi::CallbackInfo& info) {
   if (rc == 0) return Napi::Boolean::New(info.Env(), true);
   if (errno == EWOULDBLOCK) return Napi::Boolean::New(info.Env(), false);
   throw SystemError(info.Env(), errno, "flock");
-}
-
-Napi::Value Funlock(const Napi::CallbackInfo& info) {
-  int fd = info[0].As<Napi::Number>().Int32Value();
-  if (::flock(fd, LOCK_UN) == -1) throw SystemError(info.Env(), errno, "flock");
-  return info.Env().Undefined();
 }
 
 // mknod(path, mode, major, minor): mode includes the file type bits (S_IFCHR, S_IFBLK, S_IFIFO).
@@ -141,9 +109,7 @@ Napi::Value Syncfs(const Napi::CallbackInfo& info) {
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  exports.Set("flock", Napi::Function::New(env, Flock));
   exports.Set("tryFlock", Napi::Function::New(env, TryFlock));
-  exports.Set("funlock", Napi::Function::New(env, Funlock));
   exports.Set("mknod", Napi::Function::New(env, Mknod));
   exports.Set("lsetxattr", Napi::Function::New(env, Lsetxattr));
   exports.Set("lgetxattr", Napi::Function::New(env, Lgetxattr));

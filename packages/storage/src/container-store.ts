@@ -7,7 +7,7 @@ import { mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Digest } from './digest.ts';
 import { NotFoundError, StoreError } from './errors.ts';
-import { atomicWriteFile, fsyncDir, readJsonIfExists, readdirOrEmpty } from './fsutil.ts';
+import { atomicWriteFile, fsyncDir, readJsonIfExists, readdirOrEmpty, removeTree } from './fsutil.ts';
 import { withLock } from './lock.ts';
 import type { ScratchArea } from './tmp.ts';
 
@@ -77,13 +77,14 @@ export class ContainerStore {
         created: new Date().toISOString(),
         ...(spec.config ? { config: spec.config } : {}),
       };
-      // The whole directory appears at once; the name follows it, so a name always leads to a record.
+      // The name is claimed first, then the whole directory appears at once. A crash between
+      // the two leaves a name whose record is missing, which counts as free (nameOwner).
+      await this.writeName(name, record.id);
       const work = this.scratch.path('container');
       await mkdir(work);
       await atomicWriteFile(join(work, 'container.json'), JSON.stringify(record), this.scratch.path('container-json'));
       await rename(work, this.containerDir(record.id));
       fsyncDir(this.dir);
-      await this.writeName(name, record.id);
       return record;
     });
   }
@@ -136,7 +137,7 @@ export class ContainerStore {
       if ((await this.nameOwner(rec.name)) === id) await rm(this.namePath(rec.name), { force: true });
       const doomed = this.scratch.path('deleted-container');
       await rename(this.containerDir(id), doomed);
-      await rm(doomed, { recursive: true, force: true });
+      removeTree(doomed);
     });
   }
 
@@ -157,8 +158,9 @@ export class ContainerStore {
   }
 
   private async freeGeneratedName(): Promise<string> {
-    for (;;) {
-      const name = generatedName();
+    for (let attempt = 0; ; attempt++) {
+      // After many collisions, a numeric suffix keeps the space unbounded.
+      const name = attempt < 50 ? generatedName() : `${generatedName()}_${attempt}`;
       if (!(await this.nameOwner(name))) return name;
     }
   }

@@ -1,8 +1,8 @@
 // File primitives every store write goes through: write to a temp path, fsync, rename.
-import { closeSync, fsyncSync, openSync, constants as C } from 'node:fs';
+import { chmodSync, closeSync, fsyncSync, lstatSync, openSync, readdirSync, rmSync, constants as C } from 'node:fs';
 import { open, readdir, readFile, rename, rm } from 'node:fs/promises';
-import { dirname } from 'node:path';
-import { isErrno } from './errors.ts';
+import { dirname, join } from 'node:path';
+import { StoreError, isErrno } from './errors.ts';
 
 /** fsync a directory so a rename inside it survives a power cut. */
 export function fsyncDir(dir: string): void {
@@ -38,12 +38,19 @@ export async function atomicWriteFile(path: string, data: string | Uint8Array, t
   fsyncDir(dirname(path));
 }
 
+/** A JSON record, or undefined when absent; a corrupt one is an error naming the file. */
 export async function readJsonIfExists<T>(path: string): Promise<T | undefined> {
+  let text: string;
   try {
-    return JSON.parse(await readFile(path, 'utf8')) as T;
+    text = await readFile(path, 'utf8');
   } catch (err) {
     if (isErrno(err, 'ENOENT')) return undefined;
     throw err;
+  }
+  try {
+    return JSON.parse(text) as T;
+  } catch (err) {
+    throw new StoreError(`corrupt store record ${path}: ${(err as Error).message}; remove the file to drop the object it describes`, 'PKIT_CORRUPT');
   }
 }
 
@@ -66,4 +73,30 @@ export async function readdirOrEmpty(dir: string): Promise<string[]> {
     if (isErrno(err, 'ENOENT')) return [];
     throw err;
   }
+}
+
+/**
+ * Removes a tree, also when it holds read-only directories (a layer keeps its tar modes, so a
+ * 0555 /usr cannot be emptied by a plain user until it is made writable again).
+ */
+export function removeTree(path: string): void {
+  try {
+    rmSync(path, { recursive: true, force: true });
+  } catch (err) {
+    if (!isErrno(err, 'EACCES', 'EPERM')) throw err;
+    makeDirsWritable(path);
+    rmSync(path, { recursive: true, force: true });
+  }
+}
+
+function makeDirsWritable(path: string): void {
+  let st;
+  try {
+    st = lstatSync(path);
+  } catch {
+    return;
+  }
+  if (!st.isDirectory()) return;
+  if ((st.mode & 0o700) !== 0o700) chmodSync(path, (st.mode & 0o7777) | 0o700);
+  for (const name of readdirSync(path)) makeDirsWritable(join(path, name));
 }

@@ -1,10 +1,11 @@
-// `import`: a root-filesystem tar (plain or gzip) becomes a one-layer OCI image in the store.
+// `import`: a root-filesystem tar (plain, gzip or zstd) becomes a one-layer OCI image in the store.
 // One pass over the input: the bytes go at once to the layer store (unpacked, diffID computed)
 // and to the blob store (as the gzip layer blob), so nothing is read twice or held in memory.
 import { PassThrough, type Readable } from 'node:stream';
-import { createGzip } from 'node:zlib';
+import { createGzip, createZstdDecompress } from 'node:zlib';
 import { localImageName } from './image-lookup.ts';
 import type { ImageRecord } from './image-store.ts';
+import { detectCompression } from './layers/apply.ts';
 import { OCI_CONFIG, OCI_LAYER_TAR_GZIP, OCI_MANIFEST } from './media-types.ts';
 import type { ImageConfig, ImageManifest } from './oci-types.ts';
 import type { Store } from './store.ts';
@@ -71,8 +72,7 @@ export function importRootfs(store: Store, input: Readable, opts: ImportOptions 
 
 /** Feeds one input to the layer store and, gzip-compressed unless it already is, to the blob store. */
 async function teeLayerAndBlob(store: Store, input: Readable) {
-  const head = await peek(input, 2);
-  const gzipped = head[0] === 0x1f && head[1] === 0x8b;
+  const compression = detectCompression(await peek(input, 6));
   const toLayer = new PassThrough({ highWaterMark: 1 << 20 });
   const toBlob = new PassThrough({ highWaterMark: 1 << 20 });
   input.pipe(toLayer);
@@ -81,7 +81,9 @@ async function teeLayerAndBlob(store: Store, input: Readable) {
     toLayer.destroy(err);
     toBlob.destroy(err);
   });
-  const blobSource = gzipped ? toBlob : toBlob.pipe(createGzip());
+  // The blob is the gzip layer: gzip input as it is, anything else (re)compressed from the tar.
+  const blobSource =
+    compression === 'gzip' ? toBlob : compression === 'zstd' ? toBlob.pipe(createZstdDecompress()).pipe(createGzip()) : toBlob.pipe(createGzip());
   // If one side fails, stop feeding the other so neither waits forever.
   const fail = (err: unknown) => {
     input.unpipe();
@@ -100,17 +102,26 @@ async function teeLayerAndBlob(store: Store, input: Readable) {
   return { layer: layer.value, blob: await staged.value.commit() };
 }
 
-/** Reads the first `n` bytes without consuming them. */
+/** Reads (up to) the first `n` bytes without consuming them, however the input is chunked. */
 async function peek(input: Readable, n: number): Promise<Buffer> {
+  const got: Buffer[] = [];
+  let size = 0;
   return new Promise((resolve, reject) => {
-    const onReadable = () => {
-      const chunk = input.read() as Buffer | null;
-      if (chunk === null) return; // wait for more
+    const done = () => {
       cleanup();
-      input.unshift(chunk);
-      resolve(chunk.subarray(0, n));
+      const head = Buffer.concat(got, size);
+      if (size > 0) input.unshift(head);
+      resolve(head.subarray(0, n));
     };
-    const onEnd = () => { cleanup(); resolve(Buffer.alloc(0)); };
+    const onReadable = () => {
+      let chunk: Buffer | null;
+      while (size < n && (chunk = input.read() as Buffer | null) !== null) {
+        got.push(chunk);
+        size += chunk.length;
+      }
+      if (size >= n) done();
+    };
+    const onEnd = () => done();
     const onError = (err: Error) => { cleanup(); reject(err); };
     const cleanup = () => {
       input.off('readable', onReadable);

@@ -1,5 +1,6 @@
 // What `images` shows: one summary per image, with names split into repository and tag.
 import type { Digest } from './digest.ts';
+import { NotFoundError } from './errors.ts';
 import type { ImageWithNames } from './image-store.ts';
 import { MAX_CONFIG_BYTES, parseImageConfig } from './validate.ts';
 import type { Store } from './store.ts';
@@ -16,7 +17,14 @@ export interface ImageSummary {
 
 export async function listImages(store: Store): Promise<ImageSummary[]> {
   const out: ImageSummary[] = [];
-  for (const img of await store.images.list()) out.push(await summarize(store, img));
+  for (const img of await store.images.list()) {
+    try {
+      out.push(await summarize(store, img));
+    } catch (err) {
+      if (err instanceof NotFoundError) continue; // removed while we listed
+      throw err;
+    }
+  }
   return out.sort((a, b) => b.created.localeCompare(a.created));
 }
 

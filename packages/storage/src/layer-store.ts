@@ -2,12 +2,12 @@
 // overlay lower dir) and `layer.json`. A layer directory is built in scratch and renamed into
 // place only when complete and flushed, so a layer that is visible is whole.
 import { existsSync, openSync, closeSync, constants as C } from 'node:fs';
-import { mkdir, rename, rm, writeFile, readFile } from 'node:fs/promises';
+import { mkdir, rename, writeFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { digestOf, parseDigest, type Digest, type Expected } from './digest.ts';
 import { NotFoundError, StoreError, isErrno } from './errors.ts';
-import { fsyncDir, readdirOrEmpty } from './fsutil.ts';
+import { fsyncDir, readdirOrEmpty, removeTree } from './fsutil.ts';
 import { native } from './native.ts';
 import type { ScratchArea } from './tmp.ts';
 
@@ -98,7 +98,7 @@ export class LayerStore {
       await this.commit(work, record.chainID);
       return { ...record, inputDigest: result.digest, inputSize: result.inputSize };
     } catch (err) {
-      await rm(work, { recursive: true, force: true });
+      removeTree(work);
       throw err;
     }
   }
@@ -111,7 +111,7 @@ export class LayerStore {
       fsyncDir(this.dir);
     } catch (err) {
       if (!isErrno(err, 'ENOTEMPTY', 'EEXIST')) throw err;
-      await rm(work, { recursive: true, force: true }); // identical content already committed
+      removeTree(work); // identical content already committed
     }
   }
 
@@ -124,7 +124,7 @@ export class LayerStore {
       if (isErrno(err, 'ENOENT')) return false;
       throw err;
     }
-    await rm(doomed, { recursive: true, force: true });
+    removeTree(doomed);
     return true;
   }
 }

@@ -1,10 +1,8 @@
-// The in-process native addon (flock, mknod, xattrs, syncfs), loaded once on first use.
+// The in-process native addon (non-blocking flock, mknod, xattrs, syncfs), loaded once on first use.
 import { createRequire } from 'node:module';
 
 export interface NativeAddon {
-  flock(fd: number, exclusive: boolean, cb: (err: NodeJS.ErrnoException | null) => void): void;
   tryFlock(fd: number, exclusive: boolean): boolean;
-  funlock(fd: number): void;
   mknod(path: string, mode: number, major: number, minor: number): void;
   lsetxattr(path: string, name: string, value: Buffer): void;
   lgetxattr(path: string, name: string): Buffer | null;

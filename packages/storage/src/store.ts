@@ -8,11 +8,12 @@
 //   store.lock                 shared by writers that add references, exclusive for gc and removal
 //
 // Readers take no lock: every record is replaced by atomic rename.
-import { mkdirSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BlobStore } from './blob-store.ts';
 import { ContainerStore } from './container-store.ts';
-import { StoreError } from './errors.ts';
+import { StoreError, isErrno } from './errors.ts';
 import { ImageStore } from './image-store.ts';
 import { LayerStore } from './layer-store.ts';
 import { FileLock, withLock } from './lock.ts';
@@ -55,13 +56,15 @@ export class Store {
       throw new StoreError(`cannot create the store at ${root}: ${(err as Error).message}; pass --root or set PKIT_ROOT to a writable directory`);
     }
     const versionFile = join(root, 'version');
-    if (existsSync(versionFile)) {
-      const v = readFileSync(versionFile, 'utf8').trim();
-      if (v !== STORE_VERSION) throw new StoreError(`store ${root} has format version ${v}; this pkit reads version ${STORE_VERSION}`);
-    } else {
-      writeFileSync(versionFile, `${STORE_VERSION}\n`);
+    if (!existsSync(versionFile)) writeVersionFile(versionFile);
+    const v = readFileSync(versionFile, 'utf8').trim();
+    if (v !== STORE_VERSION) throw new StoreError(`store ${root} has format version "${v}"; this pkit reads version ${STORE_VERSION}`);
+    try {
+      cleanAbandonedScratch(join(root, 'tmp'));
+    } catch (err) {
+      // Debris never blocks the store: warn, and the next open tries again.
+      process.stderr.write(`Warning: could not clean up ${join(root, 'tmp')}: ${(err as Error).message}\n`);
     }
-    cleanAbandonedScratch(join(root, 'tmp'));
     return new Store(paths);
   }
 
@@ -87,5 +90,21 @@ export class Store {
   /** Releases this process's scratch directory. */
   close(): void {
     this.scratch.close();
+  }
+}
+
+/**
+ * Creates the version file whole or not at all: written aside, then linked into place, so a
+ * crash or a second process opening a new store at the same time never sees it empty.
+ */
+function writeVersionFile(path: string): void {
+  const tmp = `${path}.${process.pid}-${randomBytes(4).toString('hex')}`;
+  writeFileSync(tmp, `${STORE_VERSION}\n`, { flush: true });
+  try {
+    linkSync(tmp, path);
+  } catch (err) {
+    if (!isErrno(err, 'EEXIST')) throw err; // another process made it first
+  } finally {
+    rmSync(tmp, { force: true });
   }
 }

@@ -5,6 +5,7 @@
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import { removeTree } from './fsutil.ts';
 import { FileLock } from './lock.ts';
 
 export class ScratchArea {
@@ -38,7 +39,7 @@ export class ScratchArea {
   /** Removes this process's scratch directory; the lock goes last. */
   close(): void {
     if (!this.token) return;
-    rmSync(this.token.dir, { recursive: true, force: true });
+    removeTree(this.token.dir);
     rmSync(this.token.lock.path, { force: true });
     this.token.lock.release();
     this.token = undefined;
@@ -62,7 +63,7 @@ export function cleanAbandonedScratch(tmpRoot: string): string[] {
     const lock = FileLock.tryAcquire(join(tmpRoot, `${token}.lock`));
     if (!lock) continue; // its owner is alive
     try {
-      rmSync(join(tmpRoot, token), { recursive: true, force: true });
+      removeTree(join(tmpRoot, token));
       rmSync(lock.path, { force: true });
       removed.push(token);
     } finally {
@@ -73,7 +74,7 @@ export function cleanAbandonedScratch(tmpRoot: string): string[] {
   for (const name of names) {
     if (name.endsWith('.lock') || locks.has(name)) continue;
     if (existsSync(join(tmpRoot, `${name}.lock`))) continue; // its lock appeared after readdir
-    rmSync(join(tmpRoot, name), { recursive: true, force: true });
+    removeTree(join(tmpRoot, name));
     removed.push(name);
   }
   return removed;

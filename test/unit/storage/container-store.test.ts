@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Store } from '../../../packages/storage/src/store.ts';
 import { openTempStore, rejects, runWorker } from './helpers.ts';
@@ -77,6 +77,31 @@ test('two processes racing for one name: exactly one wins', async () => {
     assert.is((await fresh.containers.list()).length, 1);
     assert.equal(readdirSync(join(root, 'container-names')), ['racer.json']);
     fresh.close();
+  } finally {
+    cleanup();
+  }
+});
+
+test('many creates at once in one process all succeed', async () => {
+  const { store, cleanup } = openTempStore();
+  try {
+    const img = await putFakeImage(store);
+    const made = await Promise.all(Array.from({ length: 8 }, (_, i) => store.containers.create({ name: `c${i}`, image: img.id, imageName: 'x' })));
+    assert.is(new Set(made.map((c) => c.id)).size, 8);
+    assert.is((await store.containers.list()).length, 8);
+  } finally {
+    cleanup();
+  }
+});
+
+test('a name whose record never appeared (crash mid-create) is free', async () => {
+  const { store, root, cleanup } = openTempStore();
+  try {
+    const img = await putFakeImage(store);
+    mkdirSync(join(root, 'container-names'), { recursive: true });
+    writeFileSync(join(root, 'container-names', 'ghost.json'), JSON.stringify({ name: 'ghost', id: 'f'.repeat(64) }));
+    const c = await store.containers.create({ name: 'ghost', image: img.id, imageName: 'x' });
+    assert.is((await store.containers.resolve('ghost')).id, c.id);
   } finally {
     cleanup();
   }

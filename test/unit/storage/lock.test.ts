@@ -2,7 +2,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { FileLock } from '../../../packages/storage/src/lock.ts';
+import { readFile } from 'node:fs/promises';
+import { FileLock, withLock } from '../../../packages/storage/src/lock.ts';
 import { ScratchArea, cleanAbandonedScratch } from '../../../packages/storage/src/tmp.ts';
 import { startWorker, tempDir, waitFor } from './helpers.ts';
 
@@ -52,6 +53,44 @@ test('scratch: a live area survives cleaning, a closed or dead one does not', ()
   assert.equal(cleanAbandonedScratch(tmp), ['999-deadbeef']);
   assert.equal(readdirSync(tmp), []);
   rmSync(tmp, { recursive: true });
+});
+
+test('in one process, many waiters on one lock are served in turn without starving the pool', async () => {
+  const path = join(tempDir('lock'), 'x.lock');
+  let inside = 0;
+  let maxInside = 0;
+  const order: number[] = [];
+  await Promise.all(
+    Array.from({ length: 12 }, (_, i) =>
+      withLock(path, 'exclusive', async () => {
+        inside++;
+        maxInside = Math.max(maxInside, inside);
+        // fs work on the pool while others wait: it would hang if waiters held pool threads
+        await readFile(path);
+        order.push(i);
+        inside--;
+      }),
+    ),
+  );
+  assert.is(maxInside, 1);
+  assert.is(order.length, 12);
+});
+
+test('in one process, shared holders share; an exclusive request waits for all of them', async () => {
+  const path = join(tempDir('lock'), 'x.lock');
+  const a = await FileLock.acquire(path, 'shared');
+  const b = await FileLock.acquire(path, 'shared');
+  let granted = false;
+  const ex = FileLock.acquire(path, 'exclusive').then((l) => ((granted = true), l));
+  await new Promise((r) => setTimeout(r, 30));
+  assert.not.ok(granted);
+  assert.is(FileLock.tryAcquire(path, 'shared'), undefined, 'a queued exclusive request is not overtaken');
+  a.release();
+  await new Promise((r) => setTimeout(r, 30));
+  assert.not.ok(granted);
+  b.release();
+  (await ex).release();
+  assert.ok(granted);
 });
 
 test.run();

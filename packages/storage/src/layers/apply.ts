@@ -191,24 +191,51 @@ function rawXattrRecords(buf: Buffer): Map<string, Buffer> | undefined {
   return map;
 }
 
-function keepRawXattrs(): void {
-  const headers = tarHeaders as unknown as {
-    decodePax: ((buf: Buffer) => Pax) & { pkitRaw?: boolean };
-  };
-  const original = headers.decodePax;
-  if (typeof original !== 'function' || original.pkitRaw) return;
-  const wrapped = Object.assign(
+/** Long headers (PAX records, GNU long names) are held whole by tar-stream: cap them. */
+const MAX_LONG_HEADER = 1 << 20;
+const LONG_HEADER_TYPES = new Set(['pax-header', 'pax-global-header', 'gnu-long-path', 'gnu-long-link-path']);
+
+interface TarHeaderCodec {
+  decodePax: ((buf: Buffer) => Pax) & { pkitWrapped?: boolean };
+  decode: ((buf: Buffer, ...rest: unknown[]) => { type?: string; size?: number } | null) & { pkitWrapped?: boolean };
+}
+
+/**
+ * Wraps tar-stream's header codec (the very module object its extractor calls) to keep the raw
+ * bytes of SCHILY.xattr.* records (tar-stream decodes them as UTF-8, corrupting binary values
+ * such as security.capability), to refuse long headers over MAX_LONG_HEADER before they are
+ * buffered, and to refuse a PAX `size` that is not a byte count (a negative one stalls the
+ * extractor forever).
+ */
+function hardenTarHeaders(): void {
+  const headers = tarHeaders as unknown as TarHeaderCodec;
+  if (headers.decodePax.pkitWrapped) return;
+  const decodePax = headers.decodePax;
+  headers.decodePax = Object.assign(
     (buf: Buffer): Pax => {
-      const result = original(buf);
+      const result = decodePax(buf);
+      if (result.size !== undefined && !/^\d{1,15}$/.test(result.size)) {
+        throw new StoreError(`invalid tar PAX size "${result.size.slice(0, 32)}"`, 'PKIT_LAYER_FORMAT');
+      }
       const raw = rawXattrRecords(buf);
       if (raw) result[RAW_XATTRS] = raw;
       return result;
     },
-    { pkitRaw: true },
+    { pkitWrapped: true },
   );
-  headers.decodePax = wrapped;
+  const decode = headers.decode;
+  headers.decode = Object.assign(
+    (buf: Buffer, ...rest: unknown[]) => {
+      const h = decode(buf, ...rest);
+      if (h && LONG_HEADER_TYPES.has(h.type ?? '') && (h.size ?? 0) > MAX_LONG_HEADER) {
+        throw new StoreError(`tar ${h.type} of ${h.size} bytes is over the ${MAX_LONG_HEADER}-byte limit`, 'PKIT_LAYER_FORMAT');
+      }
+      return h;
+    },
+    { pkitWrapped: true },
+  );
 }
-keepRawXattrs();
+hardenTarHeaders();
 
 function securityError(entry: string, why: string): LayerSecurityError {
   return new LayerSecurityError(`layer entry "${entry}": ${why}; refusing to apply the layer`);
