@@ -80,4 +80,30 @@ test('an invalid name is refused before anything is read', () => {
   assert.match(r.stderr, /^Error: invalid reference "Not\/Valid"/);
 });
 
+test('images NAME lists every tag of the repository; NAME:TAG only that one', () => {
+  const root = freshRoot();
+  prun(['import', FIXTURE, 'multi:1'], { root });
+  prun(['import', FIXTURE, 'multi:2'], { root });
+  prun(['import', FIXTURE, 'other:1'], { root });
+  const all = prun(['images', 'multi', '--format', 'json'], { root });
+  const names = JSON.parse(all.stdout).flatMap((i: { Names: string[] }) => i.Names).sort();
+  assert.equal(names, ['localhost/multi:1', 'localhost/multi:2']);
+  const one = JSON.parse(prun(['images', 'multi:2', '--format', 'json'], { root }).stdout);
+  assert.equal(one.flatMap((i: { Names: string[] }) => i.Names), ['localhost/multi:2']);
+});
+
+test('import of a directory or of a file that is no tar: one line naming it', () => {
+  const root = freshRoot();
+  const d = freshRoot();
+  const r = prun(['import', d, 'x'], { root });
+  assert.is(r.code, 125);
+  assert.match(r.stderr, new RegExp(`^Error: ${d} is a directory: import takes a tarball`));
+  const junk = join(d, 'junk.tar');
+  writeFileSync(junk, 'this is not a tar archive, not at all '.repeat(40));
+  const j = prun(['import', junk, 'x'], { root });
+  assert.is(j.code, 125);
+  assert.match(j.stderr, new RegExp(`^Error: ${junk}: not a valid layer tar archive`));
+  assert.is(j.stderr.trim().split('\n').length, 1);
+});
+
 test.run();

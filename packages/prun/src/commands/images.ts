@@ -25,8 +25,11 @@ export default class Images extends BaseCommand {
       store.close();
     }
     if (args.image) {
-      const wanted = new Set(lookupCandidates(args.image));
-      images = images.filter((i) => i.names.some((n) => wanted.has(n) || n === args.image));
+      // As podman: a name without a tag lists every tag of that repository.
+      const tagged = /:[^/]*$/.test(args.image) || args.image.includes('@');
+      const wanted = lookupCandidates(args.image).map((n) => (tagged ? n : splitRepoTag(n)[0]));
+      const key = (n: string) => (tagged ? n : splitRepoTag(n)[0]);
+      images = images.filter((i) => i.names.some((n) => wanted.includes(key(n)) || n === args.image));
     }
     const shortId = (id: string) => (flags['no-trunc'] ? id : id.slice(7, 19));
 
@@ -34,7 +37,7 @@ export default class Images extends BaseCommand {
       const rows = images.map((i) => ({
         Id: i.id.slice(7),
         RepoTags: i.names,
-        RepoDigests: i.names.map((n) => `${splitRepoTag(n)[0]}@${i.digest}`),
+        RepoDigests: [...new Set(i.names.map((n) => `${splitRepoTag(n)[0]}@${i.digest}`))],
         Size: i.size,
         VirtualSize: i.size,
         Names: i.names,

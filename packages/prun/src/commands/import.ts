@@ -2,7 +2,7 @@ import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '@pkit/cli-common';
 
 export default class Import extends BaseCommand {
-  static override summary = 'Import a root-filesystem tarball (plain or gzip) as a one-layer image';
+  static override summary = 'Import a root-filesystem tarball (plain, gzip or zstd) as a one-layer image';
   static override description = 'Prints the new image ID on stdout. Use "-" to read the tarball from stdin.';
   static override examples = ['<%= config.bin %> import rootfs.tar busybox:latest', 'tar -C dir -c . | <%= config.bin %> import - myimage'];
   static override args = {
@@ -16,12 +16,21 @@ export default class Import extends BaseCommand {
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Import);
     const { createReadStream } = await import('node:fs');
-    const { Store, importRootfs } = await import('@pkit/storage');
+    const { stat } = await import('node:fs/promises');
+    const { Store, StoreError, importRootfs } = await import('@pkit/storage');
+    if (args.path !== '-' && (await stat(args.path)).isDirectory()) {
+      throw new StoreError(`${args.path} is a directory: import takes a tarball (tar -C DIR -c . | prun import - NAME)`, 'PKIT_BAD_INPUT');
+    }
     const input = args.path === '-' ? process.stdin : createReadStream(args.path);
     const store = Store.open({ root: flags.root });
     try {
       const { image } = await importRootfs(store, input, args.reference ? { name: args.reference } : {});
+      if (!flags.quiet) process.stderr.write('Writing manifest to image destination\n');
       this.log(image.id.slice('sha256:'.length));
+    } catch (err) {
+      // Name the input: "not a valid layer tar archive" alone does not say which file.
+      if (err instanceof StoreError && err.code === 'PKIT_LAYER_FORMAT') throw new StoreError(`${args.path === '-' ? 'stdin' : args.path}: ${err.message}`, err.code);
+      throw err;
     } finally {
       store.close();
     }

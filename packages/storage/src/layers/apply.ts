@@ -757,7 +757,10 @@ export async function applyLayerTar(input: NodeJS.ReadableStream | Readable, dir
     const cause = ex.error ?? err;
     if (cause instanceof StoreError) throw cause;
     const message = cause instanceof Error ? cause.message : String(cause);
-    const wrapped = new StoreError(`applying layer to ${root}: ${message}`, 'PKIT_LAYER_APPLY');
+    // A file-system failure names the syscall (and the store path); anything else is the input.
+    const wrapped = (cause as NodeJS.ErrnoException).syscall
+      ? new StoreError(`applying layer to ${root}: ${message}`, 'PKIT_LAYER_APPLY')
+      : new StoreError(`not a valid layer tar archive: ${message}`, 'PKIT_LAYER_FORMAT');
     (wrapped as Error).cause = cause;
     throw wrapped;
   }
