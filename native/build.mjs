@@ -32,7 +32,8 @@ const napiInclude = headersDir('node-api-headers', 'include');
 const addonApiInclude = headersDir('node-addon-api', '');
 console.error(`native build: Node-API headers from ${napiInclude}, node-addon-api from ${addonApiInclude}`);
 
-const out = join(here, 'build', 'Release');
+// PKIT_NATIVE_BUILD_DIR builds elsewhere (tests run as a user who cannot write the repo).
+const out = process.env.PKIT_NATIVE_BUILD_DIR || join(here, 'build', 'Release');
 mkdirSync(out, { recursive: true });
 // Compiled beside the target and renamed over it: a process that has the old addon loaded
 // keeps its mapping intact instead of seeing the file rewritten under it.

@@ -33,10 +33,11 @@ test('missing Node-API header packages: the message says to run pnpm install', (
 });
 
 test('the build says where its headers come from and produces a loadable addon', () => {
-  const r = build({});
+  const out = mkdtempSync(join(tmpdir(), 'pkit-native-out-'));
+  const r = build({ PKIT_NATIVE_BUILD_DIR: out });
   assert.is(r.status, 0, r.stderr);
   assert.match(r.stderr, /Node-API headers from .*node-api-headers.*include/);
-  const addon = createRequire(import.meta.url)(join(NATIVE, 'index.cjs')) as Record<string, unknown>;
+  const addon = createRequire(import.meta.url)(join(out, 'pkit.node')) as Record<string, unknown>;
   for (const fn of ['tryFlock', 'mknod', 'lsetxattr', 'lgetxattr', 'llistxattr', 'syncfs']) {
     assert.type(addon[fn], 'function', fn);
   }
