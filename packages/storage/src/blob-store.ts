@@ -2,15 +2,15 @@
 // Contract: a blob is only ever visible complete and verified. Ingest writes to a scratch file
 // while hashing, fsyncs, checks the digest and size, then renames into place; two processes
 // ingesting the same blob both succeed (the second rename replaces identical content).
-import { createReadStream, createWriteStream, mkdirSync, type ReadStream } from 'node:fs';
+import { createReadStream, mkdirSync, type ReadStream } from 'node:fs';
 import { rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { HashingStream, VerifyingStream, parseDigest, type Digest, type Expected } from './digest.ts';
+import { parseDigest, type Digest, type Expected } from './digest.ts';
 import { NotFoundError, StoreError, isErrno } from './errors.ts';
 import { fsyncDir, readdirOrEmpty, removeIfExists } from './fsutil.ts';
 import type { ScratchArea } from './tmp.ts';
+import { writeVerifiedFile } from './verified-file.ts';
 
 export interface BlobInfo {
   digest: Digest;
@@ -76,15 +76,7 @@ export class BlobStore {
    */
   async stage(source: Readable | NodeJS.ReadableStream, expected?: Expected): Promise<StagedBlob> {
     const tmp = this.scratch.path('blob');
-    const check = expected ? new VerifyingStream(expected) : new HashingStream();
-    try {
-      await pipeline(source, check, createWriteStream(tmp, { flags: 'wx', mode: 0o644, flush: true }));
-    } catch (err) {
-      await rm(tmp, { force: true });
-      throw err;
-    }
-    const digest = expected ? expected.digest : (check as HashingStream).digest;
-    const size = check.size;
+    const { digest, size } = await writeVerifiedFile(source, tmp, expected ?? {});
     const final = this.path(digest);
     return {
       digest,

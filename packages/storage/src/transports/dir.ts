@@ -10,19 +10,18 @@
 // to `.pkit-tmp-*` files in DIR and renamed to their name once verified. `commit` writes
 // manifest.json and version (temp + rename), then removes the files of a previous image that the
 // new one does not use, so until commit the old image stays readable.
-import { createWriteStream } from 'node:fs';
 import { mkdir, open, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { HashingStream, VerifyingStream, digestOf, parseDigest, type Digest } from '../digest.ts';
+import { digestOf, parseDigest, type Digest } from '../digest.ts';
 import { DigestMismatchError, NotFoundError, StoreError, isErrno } from '../errors.ts';
 import { atomicWriteFile, fsyncDir } from '../fsutil.ts';
 import { DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, OCI_INDEX, OCI_MANIFEST } from '../media-types.ts';
 import type { Descriptor } from '../oci-types.ts';
 import { MAX_MANIFEST_BYTES, parseManifestBytes } from '../validate.ts';
 import type { BlobToPut, ImageDestination, ImageSource, ManifestBlob, StoredBlob, TransportOptions } from './types.ts';
+import { writeVerifiedFile } from '../verified-file.ts';
 
 /** The exact content of `DIR/version` that skopeo writes and checks. */
 export const DIR_VERSION = 'Directory Transport Version: 1.1\n';
@@ -167,17 +166,12 @@ class DirDestination implements ImageDestination {
 
   async putBlob(stream: Readable, blob: BlobToPut): Promise<StoredBlob> {
     this.checkOpen();
-    const check = blob.digest ? new VerifyingStream({ digest: blob.digest, size: blob.size }, `${this.name}: blob`) : new HashingStream();
     const tmp = this.tempPath();
     try {
-      await pipeline(stream, check, createWriteStream(tmp, { flags: 'wx', mode: 0o644, flush: true }));
-      const digest = blob.digest ?? (check as HashingStream).digest;
-      if (blob.size !== undefined && check.size !== blob.size) {
-        throw new DigestMismatchError(`${this.name}: blob ${digest}: size mismatch, got ${check.size} bytes, expected ${blob.size}`);
-      }
+      const { digest, size } = await writeVerifiedFile(stream, tmp, blob, `${this.name}: blob`);
       await rename(tmp, blobFile(this.dir, digest));
       this.temps.delete(tmp);
-      return { digest, size: check.size };
+      return { digest, size };
     } catch (err) {
       await rm(tmp, { force: true });
       this.temps.delete(tmp);

@@ -28,7 +28,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip, createZstdDecompress } from 'node:zlib';
 import { extract as tarExtract, pack as tarPack, type Headers, type Pack } from 'tar-stream';
 import tarHeaders from 'tar-stream/headers.js';
-import { HashingStream, VerifyingStream, digestOf, parseDigest, type Digest } from '../digest.ts';
+import { HashingStream, digestOf, parseDigest, type Digest } from '../digest.ts';
 import { NotFoundError, StoreError, isErrno } from '../errors.ts';
 import { fsyncDir } from '../fsutil.ts';
 import { DOCKER_CONFIG, DOCKER_LAYER_TAR, DOCKER_LAYER_TAR_GZIP, DOCKER_MANIFEST, layerCompression } from '../media-types.ts';
@@ -36,6 +36,7 @@ import type { Descriptor, DockerManifest } from '../oci-types.ts';
 import { formatReference, parseReference, type Reference } from '../reference.ts';
 import { MAX_CONFIG_BYTES, MAX_MANIFEST_BYTES, parseImageConfig, parseManifestBytes } from '../validate.ts';
 import type { BlobToPut, ImageDestination, ImageSource, ManifestBlob, StoredBlob, TransportOptions } from './types.ts';
+import { writeVerifiedFile } from '../verified-file.ts';
 
 const CODE = 'PKIT_BAD_ARCHIVE';
 const BLOCK = 512;
@@ -759,22 +760,12 @@ class DockerArchiveDestination implements ImageDestination {
     }
     const dir = this.staging();
     const incoming = join(dir, `incoming-${++this.seq}`);
-    const hash = new HashingStream();
-    const stages: (Readable | Writable | NodeJS.ReadWriteStream)[] = [stream];
-    if (blob.digest) stages.push(new VerifyingStream({ digest: blob.digest, ...(blob.size !== undefined ? { size: blob.size } : {}) }, `${this.name}: blob`));
-    stages.push(hash, createWriteStream(incoming, { flags: 'wx', mode: 0o600 }));
-    try {
-      await (pipeline as (...s: unknown[]) => Promise<void>)(...stages);
-    } catch (err) {
-      await rm(incoming, { force: true });
-      throw err;
-    }
-    const digest = blob.digest ?? hash.digest;
+    const { digest, size } = await writeVerifiedFile(stream, incoming, blob, `${this.name}: blob`, 0o600);
     const { algorithm, hex } = parseDigest(digest);
     const path = join(dir, `blob-${algorithm}-${hex}`);
     await rename(incoming, path);
-    this.blobs.set(digest, { path, size: hash.size });
-    return { digest, size: hash.size };
+    this.blobs.set(digest, { path, size });
+    return { digest, size };
   }
 
   async putManifest(_manifest: ManifestBlob): Promise<void> {

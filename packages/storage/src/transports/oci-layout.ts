@@ -15,12 +15,10 @@
 //   an unnamed entry of the same digest, as skopeo does.
 // - Blobs are never removed (another image may share them); `close` without `commit` removes
 //   only this writer's scratch files.
-import { createWriteStream } from 'node:fs';
 import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { HashingStream, VerifyingStream, digestOf, parseDigest, type Digest } from '../digest.ts';
+import { digestOf, parseDigest, type Digest } from '../digest.ts';
 import { DigestMismatchError, NotFoundError, StoreError, isErrno } from '../errors.ts';
 import { atomicWriteFile, fsyncDir, readdirOrEmpty } from '../fsutil.ts';
 import { withLock } from '../lock.ts';
@@ -29,6 +27,7 @@ import type { Descriptor } from '../oci-types.ts';
 import { ScratchArea, cleanAbandonedScratch } from '../tmp.ts';
 import { MAX_MANIFEST_BYTES, parseManifestBytes, validateDescriptor } from '../validate.ts';
 import type { BlobToPut, ImageDestination, ImageSource, ManifestBlob, StoredBlob, TransportOptions } from './types.ts';
+import { writeVerifiedFile } from '../verified-file.ts';
 
 export const REF_NAME_ANNOTATION = 'org.opencontainers.image.ref.name';
 export const OCI_LAYOUT_VERSION = '1.0.0';
@@ -428,14 +427,8 @@ export class OciLayoutDestination implements ImageDestination {
   async putBlob(stream: Readable, blob: BlobToPut): Promise<StoredBlob> {
     this.checkOpen();
     const tmp = this.scratch.path(`blob${++this.seq}`);
-    const check = blob.digest ? new VerifyingStream({ digest: blob.digest, size: blob.size }, `${this.name}: blob`) : new HashingStream();
     try {
-      await pipeline(stream, check, createWriteStream(tmp, { flags: 'wx', mode: 0o644, flush: true }));
-      const digest = blob.digest ?? (check as HashingStream).digest;
-      const size = check.size;
-      if (blob.size !== undefined && size !== blob.size) {
-        throw new DigestMismatchError(`${this.name}: blob ${digest}: size mismatch, got ${size} bytes, expected ${blob.size}`);
-      }
+      const { digest, size } = await writeVerifiedFile(stream, tmp, blob, `${this.name}: blob`);
       const { algorithm } = parseDigest(digest);
       await this.ensureAlgDir(algorithm);
       await rename(tmp, this.blobPath(digest));

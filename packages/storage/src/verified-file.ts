@@ -1,0 +1,42 @@
+// Writing a stream to a file while checking it: the one routine behind every blob a store,
+// layout or archive receives.
+import { createWriteStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { HashingStream, VerifyingStream, type Digest } from './digest.ts';
+
+export interface WrittenFile {
+  digest: Digest;
+  size: number;
+}
+
+/**
+ * Writes `source` to `path` (which must not exist) and flushes it. With `expected.digest` the
+ * bytes are verified (and `expected.size` when given): a mismatch rejects with
+ * DigestMismatchError; without it, the content names itself. On any failure the file is gone.
+ */
+export async function writeVerifiedFile(
+  source: Readable | NodeJS.ReadableStream,
+  path: string,
+  expected: { digest?: Digest; size?: number } = {},
+  what = 'blob',
+  mode = 0o644,
+): Promise<WrittenFile> {
+  const check = expected.digest
+    ? new VerifyingStream({ digest: expected.digest, ...(expected.size !== undefined ? { size: expected.size } : {}) }, what)
+    : new HashingStream();
+  try {
+    await pipeline(source, check, createWriteStream(path, { flags: 'wx', mode, flush: true }));
+  } catch (err) {
+    await rm(path, { force: true });
+    throw err;
+  }
+  if (check instanceof VerifyingStream) return { digest: check.expected.digest, size: check.size };
+  if (expected.size !== undefined && check.size !== expected.size) {
+    await rm(path, { force: true });
+    const { DigestMismatchError } = await import('./errors.ts');
+    throw new DigestMismatchError(`${what} ${check.digest}: size mismatch, got ${check.size} bytes, expected ${expected.size}`);
+  }
+  return { digest: check.digest, size: check.size };
+}
