@@ -1,26 +1,77 @@
 // What a copy reports on stderr, in skopeo's words; nothing with -q. stdout stays free for data
-// (`pcopy copy ... oci-archive:/dev/stdout`).
+// (`pcopy copy ... oci-archive:/dev/stdout`). On a terminal each blob gets a progress bar,
+// redrawn in place; elsewhere one line per step.
 import type { CopyProgress, Descriptor } from '@pkit/storage';
+
+interface Bar {
+  label: string;
+  total: number;
+  done: number;
+  state: 'copying' | 'done' | 'skipped';
+}
+
+const REDRAW_MS = 100;
+const BAR_WIDTH = 30;
 
 export function copyProgress(quiet: boolean, out: NodeJS.WriteStream = process.stderr): CopyProgress & { begin(): void } {
   if (quiet) return { begin() {} };
-  const tty = out.isTTY === true;
-  const sizes = new Map<string, number>();
   const line = (s: string) => out.write(`${s}\n`);
-  const short = (d: Descriptor) => d.digest;
+  const label = (d: Descriptor, kind: 'blob' | 'config') => `Copying ${kind} ${d.digest.slice(7, 19)}`;
+  if (out.isTTY !== true) {
+    return {
+      begin: () => line('Getting image source signatures'),
+      blobStart: (d, kind) => line(`Copying ${kind} ${d.digest}`),
+      blobSkipped: (d, kind) => line(`Copying ${kind} ${d.digest} skipped: already exists`),
+      manifest: () => line('Writing manifest to image destination'),
+    };
+  }
+  const bars = new Map<string, Bar>();
+  let drawn = 0;
+  let last = 0;
+  const draw = (force = false) => {
+    const now = Date.now();
+    if (!force && now - last < REDRAW_MS) return;
+    last = now;
+    let s = drawn ? `\x1b[${drawn}A` : '';
+    for (const b of bars.values()) s += `\x1b[2K${render(b)}\n`;
+    drawn = bars.size;
+    out.write(s);
+  };
   return {
     begin: () => line('Getting image source signatures'),
     blobStart: (d, kind) => {
-      sizes.set(d.digest, 0);
-      if (!tty) line(`Copying ${kind} ${short(d)}`);
+      bars.set(d.digest, { label: label(d, kind), total: d.size, done: 0, state: 'copying' });
+      draw(true);
     },
-    blobBytes: (d, n) => sizes.set(d.digest, (sizes.get(d.digest) ?? 0) + n),
-    blobDone: (d, kind) => {
-      if (tty) line(`Copying ${kind} ${short(d)} done ${humanBytes(sizes.get(d.digest) ?? d.size)}`);
+    blobBytes: (d, n) => {
+      const b = bars.get(d.digest);
+      if (b) b.done += n;
+      draw();
     },
-    blobSkipped: (d, kind) => line(`Copying ${kind} ${short(d)} skipped: already exists`),
-    manifest: () => line('Writing manifest to image destination'),
+    blobDone: (d) => {
+      const b = bars.get(d.digest);
+      if (b) b.state = 'done';
+      draw(true);
+    },
+    blobSkipped: (d, kind) => {
+      bars.set(d.digest, { label: label(d, kind), total: d.size, done: 0, state: 'skipped' });
+      draw(true);
+    },
+    manifest: () => {
+      draw(true);
+      line('Writing manifest to image destination');
+    },
   };
+}
+
+function render(b: Bar): string {
+  if (b.state === 'skipped') return `${b.label} skipped: already exists`;
+  const done = b.state === 'done' ? Math.max(b.done, b.total) : b.done;
+  const frac = b.total > 0 ? Math.min(1, done / b.total) : 1;
+  const fill = Math.round(frac * BAR_WIDTH);
+  const bar = `${'='.repeat(Math.max(0, fill - 1))}${fill ? '>' : ''}${' '.repeat(BAR_WIDTH - fill)}`;
+  const tail = b.state === 'done' ? 'done' : `${Math.round(frac * 100)}%`;
+  return `${b.label} [${bar}] ${humanBytes(done)} / ${humanBytes(b.total)} ${tail}`;
 }
 
 function humanBytes(n: number): string {
