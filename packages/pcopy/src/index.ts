@@ -9,9 +9,10 @@ import Inspect from './commands/inspect.ts';
 import ListTags from './commands/list-tags.ts';
 import Login from './commands/login.ts';
 import Logout from './commands/logout.ts';
+import Sync from './commands/sync.ts';
 import { PLATFORM_GLOBALS } from './flags.ts';
 
-export const COMMANDS = { copy: Copy, delete: Delete, inspect: Inspect, 'list-tags': ListTags, login: Login, logout: Logout };
+export const COMMANDS = { copy: Copy, delete: Delete, inspect: Inspect, 'list-tags': ListTags, login: Login, logout: Logout, sync: Sync };
 
 export async function main(argv: string[]): Promise<void> {
   // the package dir, from src/ and from dist/

@@ -30,3 +30,4 @@ export * from './registry/client.ts';
 export * from './registry/errors.ts';
 export * from './registry/login.ts';
 export { listTags, deleteImage } from './transports/docker.ts';
+export * from './transports/sync.ts';

@@ -339,6 +339,12 @@ function definedOnly<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
+/** What went wrong with one image, naming it once (most errors name their image already). */
+export function syncFailureMessage(item: SyncItem, error: Error | undefined): string {
+  const message = error?.message ?? 'failed';
+  return message.startsWith(item.source) ? message : `${item.source}: ${message}`;
+}
+
 /** One line that says what a sync did, for the end of its output. */
 export function syncSummaryLine(s: SyncSummary): string {
   const synced = s.copied + s.skipped;
@@ -348,7 +354,7 @@ export function syncSummaryLine(s: SyncSummary): string {
   if (s.stopped) {
     const f = failures[0]!;
     const rest = s.notAttempted > 0 ? `; ${s.notAttempted} not attempted (--keep-going goes on past a failed image)` : '';
-    return `sync stopped at ${f.item.source}: ${f.error?.message ?? 'failed'} (${synced} of ${s.total} images synced: ${detail}${rest})`;
+    return `sync stopped at ${syncFailureMessage(f.item, f.error)} (${synced} of ${s.total} images synced: ${detail}${rest})`;
   }
   const which = failures.map((r) => r.item.source).join(', ');
   return `sync failed for ${s.failed} of ${s.total} images (${which}); ${synced} synced: ${detail}`;
