@@ -1,0 +1,584 @@
+// Benchmark: `pcopy copy` against `skopeo copy` on the same image and the same paths.
+//
+//   node bench/pcopy.ts [--runs N] [--warmup W] [--cache DIR] [--registry HOST:PORT]
+//                       [--paths reg-oci,oci-reg,reg-local] [--skopeo-shared-cache]
+//                       [--cpu-prof DIR] [--json FILE] [--keep]
+//
+// 1. Builds once (cached under /var/tmp/pkit-bench-pcopy, reused while it checks out) a
+//    deterministic ~290 MB (compressed) image of 5 tar+gzip layers, written directly as an OCI
+//    layout: small-file trees, a few large partly compressible files, and mixes of both.
+// 2. Pushes it with skopeo into the test bed's open registry (127.0.0.1:5100) under a
+//    repository prefix unique to this run (`bench-<random>/src:1`); starts the registry with
+//    test/bed/registries.sh when nothing answers there (and stops it again at the end).
+// 3. Times, interleaved (the tool that goes first alternates from run to run), N runs per path
+//    after W untimed warm-up runs, `-q` for both tools:
+//      reg-oci    docker:// -> oci:DIR (a fresh layout dir each run)
+//      oci-reg    oci:LAYOUT -> docker:// into a repository new to the registry each run, so
+//                 every blob is uploaded (HEAD 404, no mount source)
+//      reg-local  pcopy docker:// -> local: (a fresh --root store each run). skopeo's
+//                 counterpart would be containers-storage:, which the issue leaves aside; the
+//                 row has no ratio of its own, and the note under the table sets it against
+//                 skopeo's reg-oci (the nearest equivalent, not the same work: the local store
+//                 also unpacks every layer).
+// 4. Prints median wall time, MB/s (image bytes: manifest + config + compressed layers, over
+//    the median time), peak RSS (median and max over the runs) and skopeo_time/pcopy_time
+//    (> 1: pcopy faster). The aim is pcopy >= skopeo on every path and peak RSS < 150 MB.
+//
+// Fairness. skopeo (containers/image) remembers in its blob-info cache where each blob was
+// seen in a registry (as root /var/lib/containers/cache/blob-info-cache-v1.boltdb, shared by
+// every skopeo on the machine) and then *mounts* it from there instead of uploading, for any
+// source transport: after pushing `src:1` it would push oci-reg by cross-repository mounts
+// and skip the upload that pcopy (which mounts only for docker -> docker) does. So each skopeo
+// run gets an empty cache of its own: as root a private mount namespace with a tmpfs over the
+// cache dir (`unshare -m`), otherwise XDG_DATA_HOME pointing at a fresh dir.
+// `--skopeo-shared-cache` turns this off, to see skopeo as it behaves by default.
+//
+// Measuring. Wall time is taken here around a synchronous spawn (the process, from exec to
+// exit). Peak RSS comes from GNU time (`/usr/bin/time -f %M -o FILE`): the kernel's
+// ru_maxrss of the waited child, which is exact, costs nothing while running and counts the
+// high-water mark even of a short spike. It is the largest single process of the tree, not a
+// sum (neither tool runs helpers on these paths as root). Without /usr/bin/time the process
+// is spawned asynchronously and /proc/PID/status VmHWM (the same high-water mark) is read every
+// 20 ms until it exits; the last read before exit is within 20 ms of the end.
+import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { createHash, createCipheriv, randomBytes } from 'node:crypto';
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { Transform, type TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
+import type { Pack } from 'tar-stream';
+
+const REPO = join(import.meta.dirname, '..');
+const argv = process.argv.slice(2);
+const opt = (name: string, dflt: string): string => {
+  const i = argv.indexOf(name);
+  return i >= 0 && argv[i + 1] !== undefined ? argv[i + 1]! : dflt;
+};
+const RUNS = Math.max(1, Number(opt('--runs', '3')));
+const WARMUP = Math.max(0, Number(opt('--warmup', '1')));
+const CACHE = opt('--cache', '/var/tmp/pkit-bench-pcopy');
+const REGISTRY = opt('--registry', '127.0.0.1:5100');
+const PATHS = opt('--paths', 'reg-oci,oci-reg,reg-local').split(',').filter(Boolean);
+const SHARED_CACHE = argv.includes('--skopeo-shared-cache');
+const CPU_PROF = opt('--cpu-prof', '');
+const JSON_OUT = opt('--json', '');
+const KEEP = argv.includes('--keep');
+const GEN_VERSION = 1;
+const LAYOUT = join(CACHE, `layout-v${GEN_VERSION}`);
+const REF = 'bench';
+const NODE = process.execPath;
+const PCOPY = join(REPO, 'packages', 'pcopy', 'bin', 'pcopy');
+const TIME = '/usr/bin/time';
+const MB = 1e6;
+const MiB = 1 << 20;
+
+// --- deterministic content (as bench/layer-apply.ts) ------------------------------------------
+
+/** A deterministic pseudo-random byte source (AES-128-CTR over zeros). */
+class Prng {
+  private readonly cipher;
+  private buf = Buffer.alloc(0);
+  private off = 0;
+  constructor(seed: number) {
+    const key = Buffer.alloc(16);
+    key.writeUInt32LE(seed, 0);
+    this.cipher = createCipheriv('aes-128-ctr', key, Buffer.alloc(16));
+  }
+  bytes(n: number): Buffer {
+    if (this.off + n > this.buf.length) {
+      this.buf = this.cipher.update(Buffer.alloc(Math.max(n, 1 << 20)));
+      this.off = 0;
+    }
+    const out = this.buf.subarray(this.off, this.off + n);
+    this.off += n;
+    return out;
+  }
+  int(max: number): number {
+    return this.bytes(4).readUInt32LE(0) % max;
+  }
+}
+
+const TEXT = Buffer.from(
+  'The quick brown fox jumps over the lazy dog; lorem ipsum dolor sit amet, consectetur adipiscing elit.\n'.repeat(64),
+);
+
+/** `n` bytes, about `randomShare` of them incompressible, the rest text. */
+function content(rng: Prng, n: number, randomShare: number): Buffer {
+  const out = Buffer.allocUnsafe(n);
+  for (let off = 0; off < n; off += 4096) {
+    const len = Math.min(4096, n - off);
+    if (rng.int(1000) < randomShare * 1000) rng.bytes(len).copy(out, off);
+    else TEXT.copy(out, off, rng.int(2048), rng.int(2048) + len);
+  }
+  return out;
+}
+
+interface LayerSpec {
+  name: string;
+  seed: number;
+  smallFiles: number;
+  largeFiles: number;
+  largeSize: number;
+  /** Incompressible share of the large files' bytes (small files: 0.5). */
+  largeRandom: number;
+}
+
+// About 290 MB gzip (370 MB of tar) in all.
+const LAYERS: LayerSpec[] = [
+  { name: 'base', seed: 1, smallFiles: 12000, largeFiles: 0, largeSize: 0, largeRandom: 0 },
+  { name: 'libs', seed: 2, smallFiles: 0, largeFiles: 3, largeSize: 32 * MiB, largeRandom: 0.85 },
+  { name: 'mixed', seed: 3, smallFiles: 5000, largeFiles: 2, largeSize: 24 * MiB, largeRandom: 0.7 },
+  { name: 'data', seed: 4, smallFiles: 0, largeFiles: 2, largeSize: 40 * MiB, largeRandom: 0.75 },
+  { name: 'app', seed: 5, smallFiles: 6000, largeFiles: 0, largeSize: 0, largeRandom: 0 },
+];
+
+/** Passes bytes through, hashing and counting them. */
+class Tap extends Transform {
+  readonly hash = createHash('sha256');
+  size = 0;
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.hash.update(chunk);
+    this.size += chunk.length;
+    cb(null, chunk);
+  }
+}
+
+interface Desc {
+  mediaType: string;
+  digest: string;
+  size: number;
+}
+
+/** Writes one layer as a gzip blob into `blobs`; returns its descriptor and diffID. */
+async function generateLayer(spec: LayerSpec, blobs: string): Promise<{ desc: Desc; diffID: string; tarSize: number }> {
+  const { pack } = createRequire(join(REPO, 'packages', 'storage', 'package.json'))('tar-stream') as { pack: () => Pack };
+  const rng = new Prng(spec.seed);
+  const p = pack();
+  const tmp = join(blobs, `.tmp-${spec.name}`);
+  const raw = new Tap();
+  const gz = new Tap();
+  const written = pipeline(p, raw, createGzip({ level: 6 }), gz, createWriteStream(tmp));
+  const mtime = new Date('2024-01-01T00:00:00Z');
+  const add = (header: Parameters<Pack['entry']>[0], body?: Buffer): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const cb = (err?: Error | null) => (err ? reject(err) : resolve());
+      if (body) p.entry(header, body, cb);
+      else p.entry(header, cb);
+    });
+  const top = spec.name;
+  await add({ name: top, type: 'directory', mode: 0o755, mtime });
+  const dirs: string[] = [];
+  if (spec.smallFiles > 0) {
+    for (let a = 0; a < 16; a++) {
+      dirs.push(`${top}/lib${a}`);
+      for (let b = 0; b < 8; b++) dirs.push(`${top}/lib${a}/pkg${b}`, `${top}/lib${a}/pkg${b}/sub`);
+    }
+  }
+  for (const d of dirs) await add({ name: d, type: 'directory', mode: 0o755, mtime });
+  for (let i = 0; i < spec.smallFiles; i++) {
+    const size = 512 + rng.int(16 * 1024 - 512);
+    const d = dirs[i % dirs.length]!;
+    await add({ name: `${d}/file-${i}.dat`, type: 'file', mode: i % 10 === 0 ? 0o755 : 0o644, mtime, size }, content(rng, size, 0.5));
+    if (i % 500 === 0) await add({ name: `${d}/link-${i}`, type: 'symlink', linkname: `file-${i}.dat`, mode: 0o777, mtime });
+  }
+  if (spec.largeFiles > 0) await add({ name: `${top}/big`, type: 'directory', mode: 0o755, mtime });
+  for (let i = 0; i < spec.largeFiles; i++) {
+    // Streamed in, not built in memory: one header, then the body in 1 MiB pieces.
+    const size = spec.largeSize;
+    await new Promise<void>((resolve, reject) => {
+      const w = p.entry({ name: `${top}/big/blob-${i}.bin`, type: 'file', mode: 0o644, mtime, size }, (err) => (err ? reject(err) : resolve()));
+      let left = size;
+      const pump = (): void => {
+        while (left > 0) {
+          const n = Math.min(left, 1 << 20);
+          left -= n;
+          if (!w.write(content(rng, n, spec.largeRandom))) {
+            w.once('drain', pump);
+            return;
+          }
+        }
+        w.end();
+      };
+      pump();
+    });
+  }
+  p.finalize();
+  await written;
+  const hex = gz.hash.digest('hex');
+  renameSync(tmp, join(blobs, hex));
+  return {
+    desc: { mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: `sha256:${hex}`, size: gz.size },
+    diffID: `sha256:${raw.hash.digest('hex')}`,
+    tarSize: raw.size,
+  };
+}
+
+function putJSONBlob(blobs: string, value: unknown, mediaType: string): Desc {
+  const bytes = Buffer.from(JSON.stringify(value));
+  const hex = createHash('sha256').update(bytes).digest('hex');
+  writeFileSync(join(blobs, hex), bytes);
+  return { mediaType, digest: `sha256:${hex}`, size: bytes.length };
+}
+
+interface Image {
+  manifest: Desc;
+  config: Desc;
+  layers: Desc[];
+  /** Manifest + config + compressed layers: what each copy moves. */
+  bytes: number;
+  /** Sum of the uncompressed layer tars. */
+  tarBytes: number;
+}
+
+const blobPath = (layout: string, digest: string): string => join(layout, 'blobs', 'sha256', digest.slice('sha256:'.length));
+
+/** The cached layout's image if every blob is there with its size (digests: skopeo checks them on push). */
+function readLayout(layout: string): Image | undefined {
+  try {
+    const stamp = JSON.parse(readFileSync(join(layout, 'bench-image.json'), 'utf8')) as Image;
+    const index = JSON.parse(readFileSync(join(layout, 'index.json'), 'utf8')) as { manifests: (Desc & { annotations?: Record<string, string> })[] };
+    const entry = index.manifests.find((m) => m.annotations?.['org.opencontainers.image.ref.name'] === REF);
+    if (entry?.digest !== stamp.manifest.digest) return undefined;
+    for (const d of [stamp.manifest, stamp.config, ...stamp.layers]) if (statSync(blobPath(layout, d.digest)).size !== d.size) return undefined;
+    return stamp;
+  } catch {
+    return undefined;
+  }
+}
+
+async function buildLayout(): Promise<Image> {
+  const cached = readLayout(LAYOUT);
+  if (cached) return cached;
+  mkdirSync(CACHE, { recursive: true });
+  rmSync(LAYOUT, { recursive: true, force: true });
+  const tmp = `${LAYOUT}.tmp-${process.pid}`;
+  rmSync(tmp, { recursive: true, force: true });
+  const blobs = join(tmp, 'blobs', 'sha256');
+  mkdirSync(blobs, { recursive: true });
+  process.stderr.write(`generating ${LAYOUT} (once) ...\n`);
+  const t0 = performance.now();
+  const layers: Desc[] = [];
+  const diffIDs: string[] = [];
+  let tarBytes = 0;
+  for (const spec of LAYERS) {
+    const { desc, diffID, tarSize } = await generateLayer(spec, blobs);
+    layers.push(desc);
+    diffIDs.push(diffID);
+    tarBytes += tarSize;
+    process.stderr.write(`  layer ${spec.name}: ${(desc.size / MB).toFixed(1)} MB gzip, ${(tarSize / MB).toFixed(1)} MB tar\n`);
+  }
+  const arch = ({ x64: 'amd64', arm64: 'arm64', arm: 'arm', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' } as Record<string, string>)[process.arch] ?? process.arch;
+  const created = '2024-01-01T00:00:00Z';
+  const config = putJSONBlob(
+    blobs,
+    {
+      created,
+      architecture: arch,
+      os: 'linux',
+      config: { Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], Cmd: ['/bin/sh'], WorkingDir: '/' },
+      rootfs: { type: 'layers', diff_ids: diffIDs },
+      history: LAYERS.map((l) => ({ created, created_by: `bench-pcopy layer ${l.name}` })),
+    },
+    'application/vnd.oci.image.config.v1+json',
+  );
+  const manifest = putJSONBlob(
+    blobs,
+    { schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config, layers },
+    'application/vnd.oci.image.manifest.v1+json',
+  );
+  writeFileSync(join(tmp, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
+  writeFileSync(
+    join(tmp, 'index.json'),
+    JSON.stringify({ schemaVersion: 2, manifests: [{ ...manifest, annotations: { 'org.opencontainers.image.ref.name': REF } }] }),
+  );
+  const image: Image = { manifest, config, layers, bytes: manifest.size + config.size + layers.reduce((a, l) => a + l.size, 0), tarBytes };
+  writeFileSync(join(tmp, 'bench-image.json'), JSON.stringify(image));
+  renameSync(tmp, LAYOUT);
+  process.stderr.write(`  done in ${((performance.now() - t0) / 1000).toFixed(1)} s: ${(image.bytes / MB).toFixed(1)} MB\n`);
+  return image;
+}
+
+// --- the registry ------------------------------------------------------------------------------
+
+async function registryAnswers(): Promise<boolean> {
+  try {
+    const r = await fetch(`http://${REGISTRY}/v2/`, { signal: AbortSignal.timeout(2000) });
+    await r.arrayBuffer();
+    return r.status === 200;
+  } catch {
+    return false;
+  }
+}
+
+/** Digest of the manifest tagged `ref` in `repo`, or undefined. */
+async function registryDigest(repo: string, tag: string): Promise<string | undefined> {
+  const r = await fetch(`http://${REGISTRY}/v2/${repo}/manifests/${tag}`, {
+    method: 'HEAD',
+    headers: { accept: 'application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json' },
+  });
+  return r.status === 200 ? (r.headers.get('docker-content-digest') ?? undefined) : undefined;
+}
+
+// --- running and measuring -----------------------------------------------------------------------
+
+interface Sample {
+  seconds: number;
+  rssMiB: number;
+}
+
+const isRoot = process.getuid?.() === 0;
+const SKOPEO_CACHE_DIR = '/var/lib/containers/cache';
+let scratch = '';
+let seq = 0;
+
+function fail(what: string, r: Pick<SpawnSyncReturns<string>, 'status' | 'signal' | 'stderr'>): never {
+  throw new Error(`${what} failed (${r.status ?? r.signal}): ${String(r.stderr).trim().slice(-2000)}`);
+}
+
+/** Runs argv to completion; wall time measured here, peak RSS by GNU time or VmHWM sampling. */
+async function measure(label: string, argvIn: string[], env: NodeJS.ProcessEnv = process.env, wrap: string[] = []): Promise<Sample> {
+  spawnSync('sync'); // the previous run's dirty pages are not this run's cost
+  if (existsSync(TIME)) {
+    const out = join(scratch, `time-${seq++}`);
+    const cmd = [...wrap, TIME, '-f', '%e %M', '-o', out, ...argvIn];
+    const t0 = performance.now();
+    const r = spawnSync(cmd[0]!, cmd.slice(1), { env, encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 64 * MiB });
+    const seconds = (performance.now() - t0) / 1000;
+    if (r.status !== 0) fail(label, r);
+    const kib = Number(readFileSync(out, 'utf8').trim().split(/\s+/).pop());
+    return { seconds, rssMiB: kib / 1024 };
+  }
+  const cmd = [...wrap, ...argvIn];
+  const t0 = performance.now();
+  const child = spawn(cmd[0]!, cmd.slice(1), { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr = (stderr + s).slice(-4000)));
+  // With a wrapper (unshare, sh) the measured process is the last exec of the same pid.
+  let hwm = 0;
+  const sample = (): void => {
+    try {
+      const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+      if (m) hwm = Math.max(hwm, Number(m[1]));
+    } catch {}
+  };
+  const timer = setInterval(sample, 20);
+  const [status, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('exit', (c, s) => resolve([c, s])));
+  const seconds = (performance.now() - t0) / 1000;
+  clearInterval(timer);
+  if (status !== 0) fail(label, { status, signal, stderr });
+  return { seconds, rssMiB: hwm / 1024 };
+}
+
+let cacheIsolation: 'unshare' | 'xdg' | 'shared' = 'shared';
+
+function chooseCacheIsolation(): void {
+  if (SHARED_CACHE) return;
+  if (!isRoot) {
+    cacheIsolation = 'xdg';
+    return;
+  }
+  const r = spawnSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c', `mount -t tmpfs tmpfs ${SKOPEO_CACHE_DIR} && true`], { encoding: 'utf8' });
+  if (r.status === 0 && existsSync(SKOPEO_CACHE_DIR)) cacheIsolation = 'unshare';
+  else process.stderr.write(`warning: cannot give skopeo a private blob-info cache (unshare -m: ${String(r.stderr).trim()}); it may mount blobs instead of uploading\n`);
+}
+
+function skopeo(label: string, args: string[]): Promise<Sample> {
+  const cmd = ['skopeo', ...args];
+  if (cacheIsolation === 'unshare') {
+    const wrap = ['unshare', '-m', '--propagation', 'private', 'sh', '-c', `mount -t tmpfs tmpfs ${SKOPEO_CACHE_DIR} && exec "$@"`, 'sh'];
+    return measure(label, cmd, process.env, wrap);
+  }
+  if (cacheIsolation === 'xdg') {
+    const data = join(scratch, `xdg-${seq++}`);
+    mkdirSync(data);
+    return measure(label, cmd, { ...process.env, XDG_DATA_HOME: data });
+  }
+  return measure(label, cmd);
+}
+
+function pcopy(label: string, args: string[]): Promise<Sample> {
+  const prof = CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROF, '--cpu-prof-name', `${label.replace(/[^a-z0-9-]+/gi, '_')}-${seq}.cpuprofile`] : [];
+  return measure(label, [NODE, ...prof, PCOPY, ...args]);
+}
+
+type Tool = 'pcopy' | 'skopeo';
+interface Path {
+  id: string;
+  title: string;
+  tools: Tool[];
+  run(tool: Tool, i: number): Promise<Sample>;
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+async function main(): Promise<void> {
+  for (const [what, ok] of [
+    ['pcopy build (run `bash scripts/build.sh`)', existsSync(join(REPO, 'packages', 'pcopy', 'dist', 'pcopy.mjs'))],
+    ['skopeo', spawnSync('skopeo', ['--version']).status === 0],
+  ] as const) {
+    if (!ok) {
+      console.error(`bench/pcopy: ${what} is missing`);
+      process.exit(1);
+    }
+  }
+  if (Number(process.versions.node.split('.')[0]) < 22) {
+    console.error(`bench/pcopy: run with the pinned Node (export PATH=${REPO}/node_modules/.bin:$PATH), not ${process.version}`);
+    process.exit(1);
+  }
+  const image = await buildLayout();
+
+  let startedRegistry = false;
+  if (!(await registryAnswers())) {
+    process.stderr.write(`no registry at ${REGISTRY}: starting the test bed's\n`);
+    const r = spawnSync('bash', [join(REPO, 'test', 'bed', 'registries.sh'), 'start'], { encoding: 'utf8', stdio: ['ignore', 'inherit', 'pipe'] });
+    if (r.status !== 0) fail('registries.sh start', r);
+    startedRegistry = true;
+  }
+  mkdirSync(CACHE, { recursive: true });
+  scratch = mkdtempSync(join(CACHE, `run-${process.pid}-`));
+  if (CPU_PROF) mkdirSync(CPU_PROF, { recursive: true });
+  const prefix = `bench-${randomBytes(4).toString('hex')}`;
+  const pushed: string[] = [];
+  chooseCacheIsolation();
+
+  try {
+    const src = `${prefix}/src`;
+    process.stderr.write(`pushing the image to docker://${REGISTRY}/${src}:1 with skopeo ...\n`);
+    const push = spawnSync('skopeo', ['copy', '-q', '--dest-tls-verify=false', `oci:${LAYOUT}:${REF}`, `docker://${REGISTRY}/${src}:1`], { encoding: 'utf8' });
+    if (push.status !== 0) fail('skopeo push of the source image', push);
+    pushed.push(`${src}:1`);
+    if ((await registryDigest(src, '1')) !== image.manifest.digest) throw new Error(`the registry does not hold ${src}:1 as ${image.manifest.digest}`);
+    const srcRef = `docker://${REGISTRY}/${src}:1`;
+
+    const allPaths: Path[] = [
+      {
+        id: 'reg-oci',
+        title: 'registry -> oci',
+        tools: ['pcopy', 'skopeo'],
+        async run(tool, i) {
+          const dir = join(scratch, `oci-${tool}-${i}`);
+          const args = ['copy', '-q', '--src-tls-verify=false', srcRef, `oci:${dir}:${REF}`];
+          const s = await (tool === 'pcopy' ? pcopy(`reg-oci-${i}`, args) : skopeo(`skopeo reg-oci ${i}`, args));
+          const index = JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8')) as { manifests: Desc[] };
+          if (!index.manifests.some((m) => m.digest === image.manifest.digest)) throw new Error(`${tool} reg-oci: ${dir} lacks ${image.manifest.digest}`);
+          return s;
+        },
+      },
+      {
+        id: 'oci-reg',
+        title: 'oci -> registry',
+        tools: ['pcopy', 'skopeo'],
+        async run(tool, i) {
+          const repo = `${prefix}/push-${tool}-${i}`;
+          const args = ['copy', '-q', '--dest-tls-verify=false', `oci:${LAYOUT}:${REF}`, `docker://${REGISTRY}/${repo}:1`];
+          pushed.push(`${repo}:1`);
+          const s = await (tool === 'pcopy' ? pcopy(`oci-reg-${i}`, args) : skopeo(`skopeo oci-reg ${i}`, args));
+          if ((await registryDigest(repo, '1')) !== image.manifest.digest) throw new Error(`${tool} oci-reg: ${repo}:1 is not ${image.manifest.digest}`);
+          return s;
+        },
+      },
+      {
+        id: 'reg-local',
+        title: 'registry -> local',
+        tools: ['pcopy'],
+        async run(_tool, i) {
+          const root = join(scratch, `store-${i}`);
+          return pcopy(`reg-local-${i}`, ['copy', '-q', '--src-tls-verify=false', '--root', root, srcRef, `local:${prefix}/img:1`]);
+        },
+      },
+    ];
+    const paths = allPaths.filter((p) => PATHS.includes(p.id));
+
+    const samples = new Map<string, Sample[]>();
+    const key = (p: Path, t: Tool): string => `${p.id}/${t}`;
+    for (let i = -WARMUP; i < RUNS; i++) {
+      for (const p of paths) {
+        const order = i % 2 === 0 ? p.tools : [...p.tools].reverse();
+        for (const tool of order) {
+          const s = await p.run(tool, i + WARMUP);
+          if (i >= 0) {
+            const list = samples.get(key(p, tool)) ?? [];
+            list.push(s);
+            samples.set(key(p, tool), list);
+          }
+          process.stderr.write(`${i < 0 ? 'warm-up' : `run ${i + 1}/${RUNS}`} ${p.id} ${tool}: ${s.seconds.toFixed(2)} s, ${s.rssMiB.toFixed(0)} MiB\n`);
+        }
+      }
+    }
+
+    interface Row {
+      path: string;
+      tool: Tool;
+      seconds: number;
+      mbps: number;
+      rssMedianMiB: number;
+      rssMaxMiB: number;
+      ratio?: number;
+      runs: Sample[];
+    }
+    const rows: Row[] = [];
+    for (const p of paths) {
+      for (const tool of p.tools) {
+        const xs = samples.get(key(p, tool))!;
+        const seconds = median(xs.map((s) => s.seconds));
+        rows.push({
+          path: p.title,
+          tool,
+          seconds,
+          mbps: image.bytes / MB / seconds,
+          rssMedianMiB: median(xs.map((s) => s.rssMiB)),
+          rssMaxMiB: Math.max(...xs.map((s) => s.rssMiB)),
+          runs: xs,
+        });
+      }
+      const pc = rows.find((r) => r.path === p.title && r.tool === 'pcopy');
+      const sk = rows.find((r) => r.path === p.title && r.tool === 'skopeo');
+      if (pc && sk) pc.ratio = sk.ratio = sk.seconds / pc.seconds;
+    }
+
+    const skopeoVersion = spawnSync('skopeo', ['--version'], { encoding: 'utf8' }).stdout.trim();
+    console.log(`\nimage: ${LAYERS.length} gzip layers, ${(image.bytes / MB).toFixed(1)} MB (${LAYOUT}); registry ${REGISTRY} (repos ${prefix}/...)`);
+    console.log(`pcopy on Node ${process.version}, ${skopeoVersion}; median of ${RUNS} interleaved runs after ${WARMUP} warm-up; -q for both`);
+    console.log(`skopeo blob-info cache: ${{ unshare: 'empty and private per run (tmpfs in a mount namespace)', xdg: 'empty and private per run (XDG_DATA_HOME)', shared: 'the shared default (may mount instead of upload)' }[cacheIsolation]}`);
+    console.log(`peak RSS: ${existsSync(TIME) ? 'ru_maxrss via /usr/bin/time' : 'VmHWM sampled every 20 ms'}\n`);
+    const head = `${'path'.padEnd(18)} ${'tool'.padEnd(7)} ${'median s'.padStart(9)} ${'MB/s'.padStart(7)} ${'RSS MiB med'.padStart(12)} ${'max'.padStart(6)} ${'skopeo/pcopy'.padStart(13)}`;
+    console.log(head);
+    console.log('-'.repeat(head.length));
+    for (const r of rows) {
+      console.log(
+        `${r.path.padEnd(18)} ${r.tool.padEnd(7)} ${r.seconds.toFixed(2).padStart(9)} ${r.mbps.toFixed(0).padStart(7)} ${r.rssMedianMiB.toFixed(0).padStart(12)} ${r.rssMaxMiB.toFixed(0).padStart(6)} ${(r.ratio === undefined ? '-' : `${r.ratio.toFixed(2)}x`).padStart(13)}`,
+      );
+    }
+    const local = rows.find((r) => r.path === 'registry -> local');
+    const skOci = rows.find((r) => r.path === 'registry -> oci' && r.tool === 'skopeo');
+    if (local) {
+      console.log(
+        `\nregistry -> local: skopeo's counterpart (containers-storage:) is left aside${skOci ? `; against skopeo registry -> oci, the nearest equivalent but less work (no unpacking), skopeo/pcopy = ${(skOci.seconds / local.seconds).toFixed(2)}x` : ''}`,
+      );
+    }
+    const aims: string[] = [];
+    for (const r of rows.filter((x) => x.tool === 'pcopy')) {
+      const speed = r.ratio === undefined ? '' : r.ratio >= 1 ? 'at least as fast as skopeo' : `SLOWER than skopeo (${r.ratio.toFixed(2)}x)`;
+      const mem = (r.rssMaxMiB * MiB) / MB < 150 ? `peak RSS ${((r.rssMaxMiB * MiB) / MB).toFixed(0)} MB < 150 MB` : `peak RSS ${((r.rssMaxMiB * MiB) / MB).toFixed(0)} MB OVER 150 MB`;
+      aims.push(`  ${r.path}: ${[speed, mem].filter(Boolean).join(', ')}`);
+    }
+    console.log(`\naim (pcopy >= skopeo on every path, peak RSS < 150 MB):\n${aims.join('\n')}`);
+    if (JSON_OUT) writeFileSync(JSON_OUT, JSON.stringify({ image, registry: REGISTRY, runs: RUNS, warmup: WARMUP, cacheIsolation, rows }, null, 2));
+  } finally {
+    for (const ref of pushed) {
+      spawnSync('skopeo', ['delete', '--tls-verify=false', `docker://${REGISTRY}/${ref}`], { stdio: 'ignore' });
+    }
+    if (!KEEP) rmSync(scratch, { recursive: true, force: true });
+    else process.stderr.write(`kept ${scratch}\n`);
+    for (const n of readdirSync(CACHE)) if (n.startsWith(`${LAYOUT.split('/').pop()}.tmp-`)) rmSync(join(CACHE, n), { recursive: true, force: true });
+    if (startedRegistry) spawnSync('bash', [join(REPO, 'test', 'bed', 'registries.sh'), 'stop'], { stdio: 'inherit' });
+  }
+}
+
+await main();
