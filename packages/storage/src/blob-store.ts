@@ -66,7 +66,7 @@ export class BlobStore {
    * Stores the stream's bytes. With `expected`, a digest or size mismatch rejects with
    * DigestMismatchError and leaves nothing behind; without it, the content names itself.
    */
-  async ingest(source: Readable | NodeJS.ReadableStream, expected?: Expected): Promise<BlobInfo> {
+  async ingest(source: Readable | NodeJS.ReadableStream, expected?: Expected & { verified?: boolean }): Promise<BlobInfo> {
     return (await this.stage(source, expected)).commit();
   }
 
@@ -74,7 +74,7 @@ export class BlobStore {
    * Writes and verifies the bytes in scratch without naming them yet, for callers that commit
    * only when related work (a layer unpacked from the same stream) succeeded too.
    */
-  async stage(source: Readable | NodeJS.ReadableStream, expected?: Expected): Promise<StagedBlob> {
+  async stage(source: Readable | NodeJS.ReadableStream, expected?: Expected & { verified?: boolean }): Promise<StagedBlob> {
     const tmp = this.scratch.path('blob');
     const { digest, size } = await writeVerifiedFile(source, tmp, expected ?? {});
     const final = this.path(digest);

@@ -2,7 +2,7 @@
 // layout or archive receives.
 import { createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import type { Readable } from 'node:stream';
+import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { HashingStream, VerifyingStream, type Digest } from './digest.ts';
 
@@ -19,13 +19,17 @@ export interface WrittenFile {
 export async function writeVerifiedFile(
   source: Readable | NodeJS.ReadableStream,
   path: string,
-  expected: { digest?: Digest; size?: number } = {},
+  expected: { digest?: Digest; size?: number; verified?: boolean } = {},
   what = 'blob',
   mode = 0o644,
 ): Promise<WrittenFile> {
-  const check = expected.digest
-    ? new VerifyingStream({ digest: expected.digest, ...(expected.size !== undefined ? { size: expected.size } : {}) }, what)
-    : new HashingStream();
+  // A stream verified upstream is only counted; the upstream check fails it before its end.
+  const check =
+    expected.digest && expected.verified
+      ? new CountingStream(expected.digest)
+      : expected.digest
+        ? new VerifyingStream({ digest: expected.digest, ...(expected.size !== undefined ? { size: expected.size } : {}) }, what)
+        : new HashingStream();
   try {
     await pipeline(source, check, createWriteStream(path, { flags: 'wx', mode, flush: true }));
   } catch (err) {
@@ -33,10 +37,27 @@ export async function writeVerifiedFile(
     throw err;
   }
   if (check instanceof VerifyingStream) return { digest: check.expected.digest, size: check.size };
+  if (check instanceof CountingStream && (expected.size === undefined || check.size === expected.size)) return { digest: check.digest, size: check.size };
   if (expected.size !== undefined && check.size !== expected.size) {
     await rm(path, { force: true });
     const { DigestMismatchError } = await import('./errors.ts');
     throw new DigestMismatchError(`${what} ${check.digest}: size mismatch, got ${check.size} bytes, expected ${expected.size}`);
   }
   return { digest: check.digest, size: check.size };
+}
+
+/** Passes data through, counting it; names it with a digest checked elsewhere. */
+class CountingStream extends Transform {
+  size = 0;
+  readonly digest: Digest;
+
+  constructor(digest: Digest) {
+    super();
+    this.digest = digest;
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.size += chunk.length;
+    cb(null, chunk);
+  }
 }

@@ -589,6 +589,21 @@ test('putBlob: chunked PATCHes honour OCI-Chunk-Min-Length and each new Location
   assert.ok(Buffer.concat(st.data).equals(data));
 });
 
+test('putBlob: an unknown digest without a chunk size streams one PATCH, then PUT ?digest=', async () => {
+  const { srv, st } = await uploadServer();
+  const data = blobData(100_000);
+  const c = new RegistryClient(srv.host, opts());
+  const pieces = [];
+  for (let i = 0; i < data.length; i += 7_000) pieces.push(data.subarray(i, i + 7_000));
+  const r = await c.putBlob('app', Readable.from(pieces), {});
+  assert.equal(r, { digest: digestOf(data), size: data.length });
+  assert.is(st.patches.length, 1);
+  assert.is(st.patches[0]!.length, data.length);
+  assert.is(st.puts.length, 1);
+  assert.match(st.puts[0]!, /digest=sha256%3A[0-9a-f]{64}$/);
+  assert.ok(Buffer.concat(st.data).equals(data));
+});
+
 test('putBlob: a chunk whose answer was lost is not sent twice (upload status checked)', async () => {
   const { srv, st } = await uploadServer(undefined, 2);
   const data = blobData(30_000);

@@ -14,7 +14,7 @@
 // - Blob downloads follow redirects (Authorization is only sent to the registry's own origin)
 //   and resume with a Range request from the byte reached when the connection drops.
 // - Errors are StoreErrors (registry/errors.ts) with one line: what, where, and the fix.
-import { Readable } from 'node:stream';
+import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, request, type Dispatcher } from 'undici';
 import { findCredentials, type Credentials, type Env } from '../auth-file.ts';
@@ -46,9 +46,12 @@ export interface RegistryClientOptions {
   retryTimes?: number;
   /** Base delay of the exponential backoff in ms (default 200; x2 per attempt, with jitter). */
   retryDelay?: number;
-  /** Chunk size of chunked uploads (default 8 MiB); a larger OCI-Chunk-Min-Length wins. */
+  /**
+   * Chunk size of chunked uploads; a larger OCI-Chunk-Min-Length wins. Unset (and no minimum
+   * from the registry): a blob of unknown digest is streamed in one PATCH.
+   */
   chunkSize?: number;
-  /** Blobs with a known digest and a size below this go up in one PUT (default 32 MiB). */
+  /** Blobs with a known digest and a size below this go up in one PUT (default: any size). */
   monolithicMax?: number;
   /** registries.conf to consult for `insecure` (default: loadRegistriesConf()). */
   registriesConf?: RegistriesConf;
@@ -113,7 +116,9 @@ interface Endpoint {
 const DEFAULT_RETRY_TIMES = 3;
 const DEFAULT_RETRY_DELAY = 200;
 const DEFAULT_CHUNK = 8 * 1024 * 1024;
-const DEFAULT_MONOLITHIC_MAX = 32 * 1024 * 1024;
+// A blob whose digest and size are known goes up as one streamed PUT, whatever its size, as
+// skopeo does: no chunk is ever buffered, and no round trip is paid per chunk.
+const DEFAULT_MONOLITHIC_MAX = Number.POSITIVE_INFINITY;
 /** Retry-After longer than this is not waited for: the error is reported instead. */
 const MAX_RETRY_AFTER_MS = 60_000;
 const MAX_REDIRECTS = 10;
@@ -318,6 +323,15 @@ function isStream(body: Req['body']): body is Readable {
 }
 
 /** Reads a stream in chunks of exactly `size` bytes (the last one shorter), holding one chunk. */
+/** Counts what passes through. */
+class ByteCounter extends Transform {
+  bytes = 0;
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.bytes += chunk.length;
+    cb(null, chunk);
+  }
+}
+
 async function* chunksOf(src: AsyncIterable<Buffer>, size: number): AsyncGenerator<Buffer> {
   let buf = Buffer.allocUnsafe(size);
   let fill = 0;
@@ -937,13 +951,39 @@ export class RegistryClient {
       }
 
       const minChunk = Number(header(start, 'oci-chunk-min-length')) || 0;
-      const chunkSize = Math.max(this.opts.chunkSize ?? DEFAULT_CHUNK, minChunk, 1);
       const hasher = blob.digest === undefined ? new HashingStream() : undefined;
       let src: Readable = stream;
       if (hasher) {
         stream.on('error', (e) => hasher.destroy(e));
         src = stream.pipe(hasher);
       }
+      if (this.opts.chunkSize === undefined && minChunk === 0) {
+        // One streamed PATCH (no Content-Range), then the closing PUT with the digest.
+        const counter = new ByteCounter();
+        src.on('error', (e) => counter.destroy(e));
+        const res = await this.send({
+          method: 'PATCH',
+          url: location,
+          headers: { 'content-type': 'application/octet-stream' },
+          body: src.pipe(counter),
+          scopes: this.push(repo),
+          repo,
+        });
+        if (res.status !== 202 && res.status !== 204) throw await this.httpError(res, what, repo);
+        await drain(res.body);
+        const next = header(res, 'location');
+        if (next) location = new URL(next, res.url);
+        if (blob.size !== undefined && counter.bytes !== blob.size) {
+          throw new DigestMismatchError(`${what}: size mismatch, got ${counter.bytes} bytes, expected ${blob.size}`);
+        }
+        const digest = blob.digest ?? hasher!.digest;
+        const done = await this.send({ method: 'PUT', url: withDigestParam(location, digest), scopes: this.push(repo), repo });
+        if (done.status !== 201) throw await this.httpError(done, what, repo);
+        await drain(done.body);
+        this.checkStoredDigest(done, digest, what);
+        return { digest, size: counter.bytes };
+      }
+      const chunkSize = Math.max(this.opts.chunkSize ?? DEFAULT_CHUNK, minChunk, 1);
       let offset = 0;
       for await (const chunk of chunksOf(src as AsyncIterable<Buffer>, chunkSize)) {
         location = await this.patchChunk(repo, location, offset, chunk, what);

@@ -156,6 +156,7 @@ async function copyOne(
   if (formatChanges) refuseIfPreserving(opts, src, `${dst.name} stores ${manifestTypeOf(family)} manifests, not ${m.mediaType}`);
   if (recompresses) refuseIfPreserving(opts, src, 'the layers must be recompressed for the destination');
 
+  await dst.prepare?.(manifest, configBytes);
   const progress = opts.progress ?? {};
   const limit = Math.max(1, opts.parallel ?? DEFAULT_PARALLEL);
   const configDesc: Descriptor = { ...manifest.config, mediaType: configMediaType(family) };
@@ -165,7 +166,7 @@ async function copyOne(
       progress.blobSkipped?.(manifest.config, 'config');
     } else {
       progress.blobStart?.(manifest.config, 'config');
-      await dst.putBlob(Readable.from([configBytes]), { mediaType: configDesc.mediaType, digest: manifest.config.digest, size: manifest.config.size });
+      await dst.putBlob(Readable.from([configBytes]), { mediaType: configDesc.mediaType, digest: manifest.config.digest, size: manifest.config.size, verified: true });
       progress.blobDone?.(manifest.config, 'config');
     }
     return configDesc;
@@ -186,7 +187,7 @@ async function copyLayer(src: ImageSource, dst: ImageDestination, plan: LayerPla
       return out;
     }
     progress.blobStart?.(source, 'blob');
-    const stored = await dst.putBlob(await verifiedBlob(src, source, progress), { mediaType: out.mediaType, digest: source.digest, size: source.size });
+    const stored = await dst.putBlob(await verifiedBlob(src, source, progress), { mediaType: out.mediaType, digest: source.digest, size: source.size, verified: true });
     progress.blobDone?.(source, 'blob');
     return { ...out, digest: stored.digest, size: stored.size };
   }

@@ -10,7 +10,7 @@ import type { ImageRecord } from '../image-store.ts';
 import { chainID } from '../layer-store.ts';
 import type { FileLock } from '../lock.ts';
 import { DOCKER_MANIFEST, OCI_MANIFEST } from '../media-types.ts';
-import type { Descriptor } from '../oci-types.ts';
+import type { Descriptor, ImageManifest } from '../oci-types.ts';
 import { Store } from '../store.ts';
 import { MAX_CONFIG_BYTES, MAX_MANIFEST_BYTES, parseImageConfig, parseManifestBytes } from '../validate.ts';
 import type { BlobToPut, ImageDestination, ImageSource, ManifestBlob, StoredBlob, TransportOptions } from './types.ts';
@@ -73,6 +73,18 @@ export async function openLocalDestination(spec: string, opts: TransportOptions 
   return new LocalDestination(`local:${spec}`, name, store, lock);
 }
 
+/** Layers unpacked in order as their blobs arrive, while later blobs are still downloading. */
+interface UnpackPlan {
+  layers: Descriptor[];
+  chains: Digest[];
+  diffIDs: Digest[];
+  arrived: boolean[];
+  /** Index of the next layer to unpack. */
+  next: number;
+  running: Promise<void> | undefined;
+  error: unknown;
+}
+
 class LocalDestination implements ImageDestination {
   readonly name: string;
   readonly manifestTypes = [OCI_MANIFEST, DOCKER_MANIFEST];
@@ -80,6 +92,7 @@ class LocalDestination implements ImageDestination {
   private readonly imageName: string;
   private readonly store: Store;
   private lock: FileLock | undefined;
+  private plan: UnpackPlan | undefined;
 
   constructor(name: string, imageName: string, store: Store, lock: FileLock) {
     this.name = name;
@@ -88,13 +101,59 @@ class LocalDestination implements ImageDestination {
     this.lock = lock;
   }
 
-  hasBlob(desc: Descriptor): Promise<boolean> {
-    return this.store.blobs.has(desc.digest);
+  async prepare(manifest: ImageManifest, config: Buffer): Promise<void> {
+    const diffIDs = parseImageConfig(config).rootfs.diff_ids;
+    if (diffIDs.length !== manifest.layers.length) return; // commit reports it
+    const chains: Digest[] = [];
+    for (const d of diffIDs) chains.push(chainID(chains.at(-1), d));
+    this.plan = { layers: manifest.layers, chains, diffIDs, arrived: manifest.layers.map(() => false), next: 0, running: undefined, error: undefined };
   }
 
-  putBlob(stream: Readable, blob: BlobToPut): Promise<StoredBlob> {
-    const expected = blob.digest ? { digest: blob.digest, ...(blob.size !== undefined ? { size: blob.size } : {}) } : undefined;
-    return this.store.blobs.ingest(stream, expected);
+  async hasBlob(desc: Descriptor): Promise<boolean> {
+    const has = await this.store.blobs.has(desc.digest);
+    if (has) this.arrived(desc.digest);
+    return has;
+  }
+
+  async putBlob(stream: Readable, blob: BlobToPut): Promise<StoredBlob> {
+    const expected = blob.digest
+      ? { digest: blob.digest, ...(blob.size !== undefined ? { size: blob.size } : {}), ...(blob.verified ? { verified: true } : {}) }
+      : undefined;
+    const stored = await this.store.blobs.ingest(stream, expected);
+    this.arrived(stored.digest);
+    return stored;
+  }
+
+  /** Marks a layer blob as present and unpacks every layer that can now be, in order. */
+  private arrived(digest: Digest): void {
+    const plan = this.plan;
+    if (!plan) return;
+    plan.layers.forEach((l, i) => {
+      if (l.digest === digest) plan.arrived[i] = true;
+    });
+    if (plan.running || plan.error !== undefined) return;
+    plan.running = (async () => {
+      while (plan.next < plan.layers.length && plan.arrived[plan.next]) {
+        await this.unpack(plan.layers[plan.next]!, plan.chains[plan.next - 1], plan.diffIDs[plan.next]!);
+        plan.next++;
+      }
+    })()
+      .catch((err: unknown) => {
+        plan.error = err;
+      })
+      .finally(() => {
+        plan.running = undefined;
+        if (plan.error === undefined && plan.next < plan.layers.length && plan.arrived[plan.next]) this.arrived(plan.layers[plan.next]!.digest);
+      });
+  }
+
+  /** Unpacks one layer from its stored blob on top of `parent`, unless already unpacked. */
+  private async unpack(layer: Descriptor, parent: Digest | undefined, diffID: Digest): Promise<void> {
+    if (this.store.layers.has(chainID(parent, diffID))) return;
+    const applied = await this.store.layers.apply(await this.store.blobs.open(layer.digest), parent);
+    if (applied.diffID !== diffID) {
+      throw new StoreError(`${this.name}: layer ${layer.digest} unpacks to ${applied.diffID}, but the config says ${diffID}`, 'PKIT_DIGEST_MISMATCH');
+    }
   }
 
   async putManifest(manifest: ManifestBlob): Promise<void> {
@@ -110,17 +169,13 @@ class LocalDestination implements ImageDestination {
     if (diffIDs.length !== manifest.layers.length) {
       throw new StoreError(`${this.name}: the config lists ${diffIDs.length} layers but the manifest ${manifest.layers.length}`, 'PKIT_BAD_MANIFEST');
     }
+    // Layers already unpacked while blobs arrived are skipped (same chainID).
+    while (this.plan?.running) await this.plan.running;
+    if (this.plan?.error !== undefined) throw this.plan.error;
     const chains: Digest[] = [];
     for (const [i, layer] of manifest.layers.entries()) {
-      const parent = chains.at(-1);
-      const chain = chainID(parent, diffIDs[i]!);
-      if (!this.store.layers.has(chain)) {
-        const applied = await this.store.layers.apply(await this.store.blobs.open(layer.digest), parent);
-        if (applied.diffID !== diffIDs[i]) {
-          throw new StoreError(`${this.name}: layer ${layer.digest} unpacks to ${applied.diffID}, but the config says ${diffIDs[i]}`, 'PKIT_DIGEST_MISMATCH');
-        }
-      }
-      chains.push(chain);
+      await this.unpack(layer, chains.at(-1), diffIDs[i]!);
+      chains.push(chainID(chains.at(-1), diffIDs[i]!));
     }
     await this.putManifest(top);
     const image: ImageRecord = {
@@ -136,6 +191,8 @@ class LocalDestination implements ImageDestination {
   }
 
   async close(): Promise<void> {
+    // A layer still unpacking in the background must finish before the store is closed.
+    while (this.plan?.running) await this.plan.running;
     this.lock?.release();
     this.lock = undefined;
     this.store.close();

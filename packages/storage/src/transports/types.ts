@@ -5,7 +5,8 @@
 // - Who verifies: the copy routine passes every blob through a VerifyingStream built from the
 //   source's descriptor, so a destination receives a stream that errors (before it ends) when
 //   the bytes do not match. A destination must not make a blob visible unless its stream ended
-//   without error; when it is given an expected digest it may (and the stores do) check again.
+//   without error; a blob marked `verified` need not be hashed again (a second SHA-256 pass
+//   over every layer is the costliest part of a local copy), any other one is checked.
 // - Atomicity: nothing is visible under the destination's name before `commit`. Blobs and
 //   child manifests may land earlier (content-addressed, unnamed); `close` without `commit`
 //   removes whatever the destination staged that is not content-addressed, and a rerun of the
@@ -14,7 +15,7 @@
 //   `commit` comes last, once.
 import type { Readable } from 'node:stream';
 import type { Digest } from '../digest.ts';
-import type { Descriptor } from '../oci-types.ts';
+import type { Descriptor, ImageManifest } from '../oci-types.ts';
 
 /** A manifest or index exactly as stored: its bytes define its digest. */
 export interface ManifestBlob {
@@ -49,6 +50,11 @@ export interface BlobToPut {
   mediaType: string;
   digest?: Digest;
   size?: number;
+  /**
+   * The stream is already verified against `digest` (the copy's VerifyingStream errors before
+   * its end on a mismatch): the destination need not hash it again, only not keep it on error.
+   */
+  verified?: boolean;
 }
 
 export interface ImageDestination {
@@ -68,6 +74,11 @@ export interface ImageDestination {
    * there by a cross-repository mount when `source` is a repository of the same registry.
    */
   hasBlob(desc: Descriptor, source?: ImageSource): Promise<boolean>;
+  /**
+   * Told of each image's manifest and config before its blobs are copied, for a destination
+   * that can do work as blobs arrive (the local store unpacks layers meanwhile).
+   */
+  prepare?(manifest: ImageManifest, config: Buffer): Promise<void>;
   /** Stores a blob from a stream (see the verification contract above). */
   putBlob(stream: Readable, blob: BlobToPut): Promise<StoredBlob>;
   /** Stores a manifest by digest, not yet under the destination's name (children of an index). */
