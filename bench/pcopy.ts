@@ -44,7 +44,7 @@ import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { createHash, createCipheriv, randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
@@ -400,7 +400,10 @@ function skopeo(label: string, args: string[]): Promise<Sample> {
 
 function pcopy(label: string, args: string[]): Promise<Sample> {
   const prof = CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROF, '--cpu-prof-name', `${label.replace(/[^a-z0-9-]+/gi, '_')}-${seq}.cpuprofile`] : [];
-  return measure(label, [NODE, ...prof, PCOPY, ...args]);
+  // Run as a user runs it: the bin itself, whose shebang sets pkit's Node flags, with this
+  // Node first on PATH. Profiling needs node on the command line: the same flags then.
+  if (prof.length) return measure(label, [NODE, '--max-semi-space-size=1', ...prof, PCOPY, ...args]);
+  return measure(label, [PCOPY, ...args], { ...process.env, PATH: `${dirname(NODE)}:${process.env.PATH ?? ''}` });
 }
 
 type Tool = 'pcopy' | 'skopeo';
