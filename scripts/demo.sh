@@ -14,7 +14,7 @@ if [ "$(id -u)" -eq 0 ] && [ "${PKIT_SKIP_SETUP:-}" != 1 ]; then
 fi
 [ -f "$FIXTURE" ] || bash test/bed/make-busybox-fixture.sh
 
-PATH="$REPO/node_modules/.bin:$PATH"
+PATH="$REPO/node_modules/node/bin:$REPO/node_modules/.bin:$PATH"
 if [ "$(id -u)" -eq 0 ]; then
   uid=$(id -u "$TEST_USER")
   as_user=(runuser -u "$TEST_USER" -- env -i -C "$REPO" "PATH=$PATH" "LANG=C.UTF-8"

@@ -16,7 +16,7 @@ TEST_HOME=/home/$TEST_USER
 SUB_START_DEFAULT=200000
 SUB_COUNT=65536
 PACKAGES=(g++ make uidmap busybox-static docker-registry apache2-utils skopeo podman buildah
-  crun runc slirp4netns passt fuse-overlayfs libseccomp-dev util-linux tar gzip hyperfine)
+  crun runc slirp4netns passt fuse-overlayfs libseccomp-dev libjson-c-dev util-linux tar gzip hyperfine)
 
 done_steps=()
 skipped_steps=()

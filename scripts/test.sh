@@ -64,7 +64,9 @@ else
 fi
 eval "$(bash test/bed/registries.sh env)"
 
-export PATH="$REPO/node_modules/.bin:$PATH"
+# The real node binary first: pnpm's .bin/node is a shell wrapper that does not exec, so a
+# signal sent to a CLI would stop the wrapper and not the CLI.
+export PATH="$REPO/node_modules/node/bin:$REPO/node_modules/.bin:$PATH"
 echo "test: node $(node --version), $(tsc --version)" >&2
 
 # --- typecheck ----------------------------------------------------------------------------

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 const REPO = join(import.meta.dirname, '..', '..');
 const CLIS = ['pbuild', 'prun', 'pcopy'] as const;
 // Node from the repo first, as `pnpm run` sets it up: the bins start with `#!/usr/bin/env node`.
-const PATH = `${join(REPO, 'node_modules', '.bin')}:${process.env.PATH ?? ''}`;
+// The real node binary first: pnpm's .bin/node wrapper does not exec, so signals would miss the CLI.
+const PATH = `${join(REPO, 'node_modules', 'node', 'bin')}:${join(REPO, 'node_modules', '.bin')}:${process.env.PATH ?? ''}`;
 const scratch = mkdtempSync(join(tmpdir(), 'pkit-cli-'));
 const env: NodeJS.ProcessEnv = { ...process.env, PATH, XDG_CACHE_HOME: join(scratch, 'cache'), XDG_DATA_HOME: join(scratch, 'data') };
 delete env.PKIT_ROOT;

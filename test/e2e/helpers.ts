@@ -12,7 +12,8 @@ export const AUTH_REGISTRY = process.env.PKIT_TEST_AUTH_REGISTRY ?? '127.0.0.1:5
 export const AUTH_USER = process.env.PKIT_TEST_AUTH_USER ?? 'pkituser';
 export const AUTH_PASS = process.env.PKIT_TEST_AUTH_PASS ?? 'pkitpass';
 // Node from the repo first, as `pnpm run` sets it up: the bins start with `#!/usr/bin/env node`.
-const PATH = `${join(REPO, 'node_modules', '.bin')}:${process.env.PATH ?? ''}`;
+// The real node binary first: pnpm's .bin/node wrapper does not exec, so signals would miss the CLI.
+const PATH = `${join(REPO, 'node_modules', 'node', 'bin')}:${join(REPO, 'node_modules', '.bin')}:${process.env.PATH ?? ''}`;
 
 export type Cli = 'prun' | 'pcopy' | 'pbuild';
 
