@@ -323,6 +323,98 @@ function isStream(body: Req['body']): body is Readable {
 }
 
 /** Reads a stream in chunks of exactly `size` bytes (the last one shorter), holding one chunk. */
+/**
+ * A blob body that resumes: the response's bytes are passed on as they come (no generator or
+ * copy per chunk); when the connection drops mid-body, a Range request continues from the byte
+ * reached, up to `retryTimes`. Ends with exactly `size` bytes (when known), or errors.
+ */
+class ResumingBody extends Readable {
+  private res: Res | undefined;
+  private offset = 0;
+  private skip = 0;
+  private resumes = 0;
+  private readonly size: number | undefined;
+  private readonly what: string;
+  private readonly retryTimes: number;
+  private readonly reopen: (offset: number, resumes: number) => Promise<{ res: Res; skip: number }>;
+
+  constructor(first: Res, size: number | undefined, what: string, retryTimes: number, reopen: (offset: number, resumes: number) => Promise<{ res: Res; skip: number }>) {
+    super({ highWaterMark: 256 * 1024 });
+    this.size = size;
+    this.what = what;
+    this.retryTimes = retryTimes;
+    this.reopen = reopen;
+    this.attach(first);
+  }
+
+  private attach(res: Res): void {
+    this.res = res;
+    const body = res.body;
+    const mine = () => this.res === res && !this.destroyed;
+    body.on('data', (raw: Buffer) => {
+      if (!mine()) return;
+      let chunk = raw;
+      if (this.skip > 0) {
+        if (chunk.length <= this.skip) {
+          this.skip -= chunk.length;
+          return;
+        }
+        chunk = chunk.subarray(this.skip);
+        this.skip = 0;
+      }
+      this.offset += chunk.length;
+      if (this.size !== undefined && this.offset > this.size) {
+        this.destroy(new DigestMismatchError(`${this.what}: the registry sent more than the expected ${this.size} bytes`));
+        return;
+      }
+      if (!this.push(chunk)) body.pause();
+    });
+    body.on('end', () => {
+      if (!mine()) return;
+      if (this.size === undefined || this.offset === this.size) this.push(null);
+      else void this.resume_(Object.assign(new Error(`the body ended after ${this.offset} of ${this.size} bytes`), { code: 'PKIT_SHORT_BODY' }));
+    });
+    body.on('error', (err) => {
+      if (mine()) void this.resume_(err);
+    });
+  }
+
+  override _read(): void {
+    this.res?.body.resume();
+  }
+
+  /** Continues after a failure of the current response, or fails the stream. */
+  private async resume_(err: unknown): Promise<void> {
+    const res = this.res;
+    this.res = undefined;
+    res?.body.destroy();
+    if (err instanceof StoreError || classify(err) !== 'transient' || this.resumes >= this.retryTimes) {
+      const tries = this.resumes > 0 ? `, after ${this.resumes} resume${this.resumes > 1 ? 's' : ''}` : '';
+      this.destroy(err instanceof StoreError ? err : new RegistryUnreachableError(`${this.what}: download failed at byte ${this.offset}${tries}: ${reasonOf(err)}`, errorCode(err)));
+      return;
+    }
+    this.resumes++;
+    try {
+      const { res: next, skip } = await this.reopen(this.offset, this.resumes);
+      if (this.destroyed) {
+        next.body.destroy();
+        return;
+      }
+      this.skip = skip;
+      this.attach(next);
+    } catch (e) {
+      this.destroy(e as Error);
+    }
+  }
+
+  override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
+    const res = this.res;
+    this.res = undefined;
+    if (res && !res.body.readableEnded) res.body.destroy();
+    cb(err);
+  }
+}
+
 /** Counts what passes through. */
 class ByteCounter extends Transform {
   bytes = 0;
@@ -813,64 +905,21 @@ export class RegistryClient {
     const what = `${this.registry}/${repo}@${desc.digest}`;
     const first = await this.blobRequest(repo, desc.digest, 0);
     if (first.status !== 200) throw await this.httpError(first, what, repo);
-    return Readable.from(this.blobBody(repo, desc, first, what), { objectMode: false, highWaterMark: 64 * 1024 });
-  }
-
-  private async *blobBody(repo: string, desc: { digest: Digest; size?: number }, first: Res, what: string): AsyncGenerator<Buffer> {
-    const size = desc.size;
-    let res: Res = first;
-    let offset = 0; // bytes yielded
-    let skip = 0; // bytes of the current response to discard (a server that ignored Range)
-    let resumes = 0;
-    try {
-      for (;;) {
-        try {
-          for await (const raw of res.body as AsyncIterable<Buffer>) {
-            let chunk = raw;
-            if (skip > 0) {
-              if (chunk.length <= skip) {
-                skip -= chunk.length;
-                continue;
-              }
-              chunk = chunk.subarray(skip);
-              skip = 0;
-            }
-            offset += chunk.length;
-            if (size !== undefined && offset > size) {
-              throw new DigestMismatchError(`${what}: the registry sent more than the expected ${size} bytes`);
-            }
-            yield chunk;
-          }
-          if (size === undefined || offset === size) return;
-          throw Object.assign(new Error(`the body ended after ${offset} of ${size} bytes`), { code: 'PKIT_SHORT_BODY' });
-        } catch (err) {
-          if (err instanceof StoreError) throw err;
-          const kind = classify(err);
-          if (kind !== 'transient' || resumes >= this.retryTimes) {
-            const tries = resumes > 0 ? `, after ${resumes} resume${resumes > 1 ? 's' : ''}` : '';
-            throw new RegistryUnreachableError(`${what}: download failed at byte ${offset}${tries}: ${reasonOf(err)}`, errorCode(err));
-          }
+    return new ResumingBody(first, desc.size, what, this.retryTimes, async (offset, resumes) => {
+      await sleep(this.backoff(resumes));
+      const res = await this.blobRequest(repo, desc.digest, offset);
+      if (res.status === 206) {
+        const range = header(res, 'content-range') ?? '';
+        const m = /^bytes\s+(\d+)-/i.exec(range);
+        if (!m || Number(m[1]) !== offset) {
           res.body.destroy();
-          resumes++;
-          await sleep(this.backoff(resumes));
-          res = await this.blobRequest(repo, desc.digest, offset);
-          if (res.status === 206) {
-            const range = header(res, 'content-range') ?? '';
-            const m = /^bytes\s+(\d+)-/i.exec(range);
-            if (!m || Number(m[1]) !== offset) {
-              throw new RegistryError(`${what}: the resumed download starts at the wrong place (Content-Range "${oneLine(range, 80)}", wanted byte ${offset})`, 206);
-            }
-            skip = 0;
-          } else if (res.status === 200) {
-            skip = offset; // Range ignored: read past what we already have
-          } else {
-            throw await this.httpError(res, what, repo);
-          }
+          throw new RegistryError(`${what}: the resumed download starts at the wrong place (Content-Range "${oneLine(range, 80)}", wanted byte ${offset})`, 206);
         }
+        return { res, skip: 0 };
       }
-    } finally {
-      if (!res.body.readableEnded) res.body.destroy();
-    }
+      if (res.status === 200) return { res, skip: offset }; // Range ignored: read past what we have
+      throw await this.httpError(res, what, repo);
+    });
   }
 
   /** The blob's size when the repository has it (HEAD), else undefined. */
