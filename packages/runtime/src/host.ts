@@ -16,11 +16,16 @@ export function parseProcLimits(text: string): Map<string, { soft: number; hard:
   return out;
 }
 
-/** The calling process's bounding set, from /proc/self/status. */
-export function currentBoundingSet(statusText: string = readFileSync('/proc/self/status', 'utf8')): string[] {
-  const m = /^CapBnd:\s*([0-9a-f]+)$/m.exec(statusText);
-  if (!m) throw new Error('/proc/self/status has no CapBnd line');
+/** One capability set of the calling process (CapBnd, CapEff, ...), from /proc/self/status. */
+export function currentCapabilitySet(field: 'CapBnd' | 'CapEff' | 'CapPrm', statusText: string = readFileSync('/proc/self/status', 'utf8')): string[] {
+  const m = new RegExp(`^${field}:\\s*([0-9a-f]+)$`, 'm').exec(statusText);
+  if (!m) throw new Error(`/proc/self/status has no ${field} line`);
   return capabilitiesFromMask(m[1]!);
+}
+
+/** The calling process's bounding set. */
+export function currentBoundingSet(statusText?: string): string[] {
+  return currentCapabilitySet('CapBnd', statusText);
 }
 
 /** podman masks /sys/devices/system/cpu/cpu*∕thermal_throttle where they exist. */
@@ -54,16 +59,18 @@ export interface HostFactsOptions {
 
 /** Reads everything `buildSpec` needs to know about this host. */
 export function hostFacts(opts: HostFactsOptions = {}): HostFacts {
-  const rootless = process.getuid!() !== 0;
+  const status = readFileSync('/proc/self/status', 'utf8');
+  // As podman: limits are clamped to ours when we cannot raise them (rootless, or root
+  // without CAP_SYS_RESOURCE as in many containers).
+  const clamp = process.getuid!() !== 0 || !currentCapabilitySet('CapEff', status).includes('CAP_SYS_RESOURCE');
   const facts: HostFacts = {
-    bounding: currentBoundingSet(),
+    bounding: currentBoundingSet(status),
     arch: nativeSeccompArch(),
     mqueue: mqueueSupported(),
   };
   const masked = thermalThrottlePaths();
   if (masked.length) facts.extraMaskedPaths = masked;
-  if (rootless) {
-    // As podman: a process without CAP_SYS_RESOURCE cannot raise limits past its own.
+  if (clamp) {
     const limits = parseProcLimits(readFileSync('/proc/self/limits', 'utf8'));
     const nofile = limits.get('Max open files');
     const nproc = limits.get('Max processes');

@@ -197,6 +197,9 @@ export function startContainer(opts: RunContainerOptions): RunningContainer {
     stderr: stderr as never,
     reject: false,
     buffer: false,
+    // A forwarded SIGTERM must not turn into SIGKILL of the runtime after a delay: that would
+    // leave the container running without its runtime. The container decides how long it takes.
+    forceKillAfterDelay: false,
     ...(opts.env ? { env: opts.env, extendEnv: false } : {}),
   }) as unknown as ResultPromise;
 

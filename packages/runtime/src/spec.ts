@@ -103,8 +103,8 @@ export interface RunOptions {
   /** Command: replaces the image's Cmd (the image Entrypoint still applies, as podman). */
   args?: string[];
   /**
-   * Replaces the image's Entrypoint (as podman: a non-empty override also drops the image's Cmd;
-   * `[""]` runs no entrypoint at all, `[]` is the same as no override).
+   * Replaces the image's Entrypoint (as podman): a non-empty override also drops the image's
+   * Cmd; `[""]` runs no entrypoint and no image Cmd; `[]` runs no entrypoint but the image Cmd.
    */
   entrypoint?: string[];
   /** `KEY=VALUE` additions; they win over the image's Env. */
