@@ -32,3 +32,12 @@ step() {
 echo "demo: running as $([ "$(id -u)" -eq 0 ] && echo "$TEST_USER" || id -un), node $(node --version)"
 step packages/prun/bin/prun import "$FIXTURE" localhost/busybox:demo
 step packages/prun/bin/prun images
+
+# Copy: out of the store into an OCI archive, inspect it as skopeo would, and back in by another
+# name through a pipe.
+out=$("${as_user[@]}" mktemp -d /tmp/pkit-demo.XXXXXX)
+step packages/pcopy/bin/pcopy copy local:busybox:demo "oci-archive:$out/busybox.tar:demo"
+step packages/pcopy/bin/pcopy inspect "oci-archive:$out/busybox.tar:demo"
+step bash -o pipefail -c "packages/pcopy/bin/pcopy copy -q local:busybox:demo oci-archive:/dev/stdout | packages/pcopy/bin/pcopy copy -q oci-archive:/dev/stdin local:busybox:piped"
+step packages/prun/bin/prun images
+"${as_user[@]}" rm -rf "$out"
