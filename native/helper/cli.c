@@ -3,7 +3,8 @@
  *   pkit-runtime [--root DIR] [--log F] [--log-format F] [--debug] [--cgroup-manager M]
  *                [--systemd-cgroup] VERB ...
  *   run    [--bundle|-b DIR] [--pid-file F] [--console-socket S] [--detach|-d]
- *          [--preserve-fds N] [--no-pivot] ID
+ *          [--preserve-fds N] [--no-pivot]
+ *          [--log-path F] [--exit-dir DIR] [--monitor-pid-file F] [--stdin F] ID
  *   create [--bundle|-b DIR] [--pid-file F] [--console-socket S] [--preserve-fds N] ID
  *   start ID | state ID | kill [--all|-a] ID [SIGNAL] | delete [--force|-f] ID | list
  *   exec   [--process|-p F] [--tty|-t] [--detach|-d] [--cwd DIR] [--env|-e K=V]
@@ -13,7 +14,17 @@
  * runtime failed"; crun exits 1), so that a caller can tell them from the container's exit
  * code. `run` exits with the container's code, 128+N when it died of signal N; a command
  * that is not found exits 127, one that cannot be executed 126 (crun: 1 for both).
- * Messages are one line, "pkit-runtime: <what failed>: <strerror>", on stderr. */
+ * Messages are one line, "pkit-runtime: <what failed>: <strerror>", on stderr.
+ *
+ * run --detach (monitor.c): a monitor process in a session of its own stays with the
+ * container, holding its stdout/stderr; `run -d` exits 0 as soon as the container runs and
+ * prints nothing (as crun), or fails with the setup's code and message. Its options:
+ *   --log-path F          the k8s-file log (appended; default <root>/<id>/ctr.log)
+ *   --exit-dir DIR        on exit, DIR/<id> holds the exit code (conmon's --exit-dir)
+ *   --monitor-pid-file F  the monitor's pid (conmon's --conmon-pidfile)
+ *   --stdin F             the container's stdin (default /dev/null)
+ * The exit code (128+N for signal N) also goes to <root>/<id>/exit and, with the exit
+ * time, into state.json (exitCode, exitedAt). delete waits for the monitor to finish. */
 #include "runtime.h"
 
 #include <dirent.h>
@@ -31,7 +42,9 @@
 
 static const char *usage_text =
   "usage: pkit-runtime [--root DIR] VERB [OPTIONS] ID\n"
-  "verbs: run, create, start, state, kill, delete, exec, list, --version\n";
+  "verbs: run, create, start, state, kill, delete, exec, list, --version\n"
+  "run --detach [--log-path F] [--exit-dir DIR] [--monitor-pid-file F] [--stdin F]:\n"
+  "  a monitor process logs the output (k8s-file format) and records the exit code\n";
 
 struct opt_state { int argc; char **argv; int i; };
 
@@ -122,7 +135,8 @@ static int cmd_delete(const char *root, const char *id, bool force) {
   const char *status = state_status(root, &st);
   if (strcmp(status, "running") == 0 && !force) die("container %s is running: stop it first or use --force", id);
   if (strcmp(status, "stopped") != 0) {
-    /* created (never started) or forced: kill and wait until the process is gone */
+    /* created (never started) or forced: kill and wait until the process is gone (or, when
+     * detached, until the monitor recorded its exit) */
     if (kill(st.pid, SIGKILL) < 0 && errno != ESRCH) die_errno("kill container %s", id);
     for (int i = 0; i < 500; i++) {
       if (strcmp(state_status(root, &st), "stopped") == 0) break;
@@ -131,6 +145,7 @@ static int cmd_delete(const char *root, const char *id, bool force) {
       nanosleep(&ts, NULL);
     }
   }
+  monitor_wait_gone(&st); /* it writes into the state dir until it exits */
   cgroups_destroy(st.cgroup_paths_json);
   state_remove(root, id);
   return 0;
@@ -183,14 +198,22 @@ int main(int argc, char **argv) {
       if (take_opt(&o, "--no-pivot", NULL, false, NULL)) { ro.no_pivot = true; continue; }
       if (take_opt(&o, "--no-new-keyring", NULL, false, NULL)) continue;
       if (strcmp(verb, "run") == 0 && take_opt(&o, "--detach", "-d", false, NULL)) { run_detached = true; continue; }
+      if (strcmp(verb, "run") == 0 && (take_opt(&o, "--log-path", NULL, true, &ro.log_path) || take_opt(&o, "--exit-dir", NULL, true, &ro.exit_dir) ||
+          take_opt(&o, "--monitor-pid-file", NULL, true, &ro.monitor_pid_file) || take_opt(&o, "--stdin", NULL, true, &ro.stdin_path))) continue;
       die("%s: unknown option %s", verb, argv[o.i]);
     }
     if (o.i != argc - 1) die("%s: expected exactly one container id", verb);
     ro.id = argv[o.i];
-    ro.detach = detach || run_detached;
-    int code = container_create_or_run(&ro);
-    if (run_detached && code == 0) return cmd_start(root, ro.id);
-    return code;
+    if ((ro.log_path || ro.exit_dir || ro.monitor_pid_file || ro.stdin_path) && !run_detached)
+      die("run: --log-path, --exit-dir, --monitor-pid-file and --stdin need --detach");
+    if (run_detached) {
+      /* the monitor runs the container and stays; we return from here only in it */
+      ro.monitor = true;
+      monitor_fork();
+      return container_create_or_run(&ro);
+    }
+    ro.detach = detach;
+    return container_create_or_run(&ro);
   }
   if (strcmp(verb, "exec") == 0) {
     const char *process = NULL, *cwd = NULL, *pid_file = NULL, *console = NULL;

@@ -14,7 +14,13 @@
  *        exit with the container's code            reading; then execve
  *
  * The sync socket is SOCK_SEQPACKET and close-on-exec: one message per send, and EOF once
- * the child has exec'd or died. */
+ * the child has exec'd or died.
+ *
+ * run --detach: this parent is the monitor (monitor.c), forked off the caller first. It
+ * opens the container's stdin and stdout/stderr pipes before the clone (the child puts
+ * them on 0-2 at once), runs the setup above as `run`, and then, instead of waiting,
+ * monitor_run() logs the output and records the exit. The child clears its parent-death
+ * signal, as for create. */
 #include "runtime.h"
 
 #include <errno.h>
@@ -67,6 +73,7 @@ struct child_args {
   const struct spec *s;
   int sync_fd, console_fd, fifo_fd;
   bool detach, new_userns;
+  const struct monitor_io *io; /* run --detach: our stdio */
 };
 
 _Noreturn static void child_main(const struct child_args *a) {
@@ -76,6 +83,11 @@ _Noreturn static void child_main(const struct child_args *a) {
   die_hook = NULL;
   signals_unblock();
   prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  if (a->io) {
+    /* the monitor's stdin and pipes; a terminal replaces them later */
+    if (dup2(a->io->stdin_fd, 0) < 0) die_errno("dup2 stdin");
+    if (a->io->out_w >= 0 && (dup2(a->io->out_w, 1) < 0 || dup2(a->io->err_w, 2) < 0)) die_errno("dup2 stdout/stderr");
+  }
 
   char go;
   ssize_t r = recv(a->sync_fd, &go, 1, 0);
@@ -117,7 +129,7 @@ _Noreturn static void child_main(const struct child_args *a) {
   if (s->has_seccomp && p->no_new_privileges) seccomp_apply(&s->seccomp);
   char *exe = process_resolve_exe(p);
 
-  if (a->detach) prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
+  if (a->detach || a->io) prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
   send_msg(a->sync_fd, "R");
   child_error_fd = -1;
   if (a->detach) {
@@ -192,6 +204,8 @@ int container_create_or_run(const struct run_opts *o) {
     fifo_fd = open(fifo, O_PATH | O_CLOEXEC);
     if (fifo_fd < 0) { state_remove(o->root, o->id); die_errno("open %s", fifo); }
   }
+  struct monitor_io io;
+  if (o->monitor && monitor_prepare(o, sdir, s.process.terminal, &io, &err) < 0) { state_remove(o->root, o->id); die("%s", err); }
   int console_fd = -1;
   if (s.process.terminal && o->console_socket) {
     console_fd = tty_connect_console_socket(o->console_socket);
@@ -206,7 +220,7 @@ int container_create_or_run(const struct run_opts *o) {
   bool new_userns = s.ns[NS_USER].wanted && !s.ns[NS_USER].path;
 
   /* proxied terminal: raw before the container can write or read anything */
-  if (s.process.terminal && !o->console_socket && !o->detach) tty_raw_begin();
+  if (s.process.terminal && !o->console_socket && !o->detach && !o->monitor) tty_raw_begin();
   int sfd = signals_block();
   fflush(NULL);
   pid_t pid = clone_child(flags);
@@ -220,11 +234,12 @@ int container_create_or_run(const struct run_opts *o) {
   if (pid == 0) {
     close(sp[0]);
     close(sfd);
-    struct child_args a = { &s, sp[1], console_fd, fifo_fd, o->detach, new_userns };
+    struct child_args a = { &s, sp[1], console_fd, fifo_fd, o->detach, new_userns, o->monitor ? &io : NULL };
     child_main(&a);
   }
   close(sp[1]);
   if (console_fd >= 0) close(console_fd);
+  if (o->monitor) monitor_after_clone(&io);
 
   char *cg_paths = NULL;
   if (new_userns && idmap_write(pid, &s, &err) < 0) goto fail;
@@ -238,6 +253,7 @@ int container_create_or_run(const struct run_opts *o) {
     /* died before saying ready: an exec lookup failure (message already on stderr) */
     int st = 0;
     while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {}
+    if (o->monitor) monitor_copy_setup_output(&io, master);
     state_remove(o->root, o->id);
     cgroups_destroy(cg_paths);
     int code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
@@ -249,10 +265,22 @@ int container_create_or_run(const struct run_opts *o) {
     .id = (char *)o->id, .bundle = bundle, .pid = pid, .start_time = proc_start_time(pid),
     .created = now_rfc3339(), .annotations_json = s.annotations_json, .cgroup_paths_json = cg_paths,
     .rootless = geteuid() != 0,
+    .monitor_pid = o->monitor ? getpid() : 0, .monitor_start_time = o->monitor ? proc_start_time(getpid()) : 0,
   };
   if (state_write(o->root, &st) < 0) { err = xasprintf("write state in %s: %s", sdir, strerror(errno)); goto fail; }
-  write_pid_file(o->pid_file, pid);
+  if (o->monitor && o->pid_file) {
+    /* the init no longer dies with us: fail cleanly rather than leave it unmonitored */
+    char pb[32];
+    int pn = snprintf(pb, sizeof pb, "%d", (int)pid);
+    if (write_file_atomic(o->pid_file, pb, (size_t)pn) < 0) { err = xasprintf("write pid file %s: %s", o->pid_file, strerror(errno)); goto fail; }
+  } else {
+    write_pid_file(o->pid_file, pid);
+  }
   if (o->detach) return 0;
+  if (o->monitor) {
+    close(sp[0]);
+    monitor_run(o, &io, &st, pid, sfd, master);
+  }
 
   int code;
   if (master >= 0) code = tty_proxy_wait(master, sfd, pid);

@@ -158,10 +158,14 @@ struct state {
   pid_t pid; unsigned long long start_time;
   char *created, *annotations_json, *cgroup_paths_json;
   bool rootless;
+  /* run --detach (monitor.c): the monitor, and what it recorded when the init exited */
+  pid_t monitor_pid; unsigned long long monitor_start_time;
+  bool exited; int exit_code; char *exited_at;
 };
 char *state_root_default(void);
 char *state_dir(const char *root, const char *id);
 int state_write(const char *root, const struct state *st);
+char *state_to_json(const struct state *st); /* the state.json text (one line) */
 int state_read(const char *root, const char *id, struct state *st, char **err);
 /* created | running | stopped, looking at the process and the exec fifo. */
 const char *state_status(const char *root, const struct state *st);
@@ -193,10 +197,37 @@ struct run_opts {
   const char *root, *id, *bundle, *pid_file, *console_socket;
   bool detach; /* create: return after setup, the init waiting on the exec fifo */
   bool no_pivot;
+  /* run --detach: we are the monitor (monitor_fork); its options */
+  bool monitor;
+  const char *log_path, *exit_dir, *monitor_pid_file, *stdin_path;
 };
 int container_create_or_run(const struct run_opts *o);
 int container_exec(const char *root, const char *id, const char *process_json,
                    char **argv, int argc, const char *console_socket, const char *pid_file,
                    bool tty, const char *cwd, char **envs, int nenv, bool detach);
+
+/* ---- monitor.c ------------------------------------------------------------------------- */
+#define MONITOR_DEFAULT_LOG "ctr.log" /* in the state dir when run --detach has no --log-path */
+/* The fds of a monitored container: the container's ends (the init puts them on 0, 1, 2)
+ * and the monitor's. */
+struct monitor_io {
+  int stdin_fd, out_w, err_w;
+  int out_r, err_r, log_fd, state_dir_fd, exit_dir_fd;
+};
+/* run --detach, in the caller: fork the monitor into a session of its own and return in it
+ * (with only fds 0-2 and the preserved ones left). The caller exits 0 once the monitor says
+ * the container runs, else with the monitor's exit code. */
+void monitor_fork(void);
+/* In the monitor, the state dir created: open the log, the exit dir, stdin, the pipes. */
+int monitor_prepare(const struct run_opts *o, const char *sdir, bool terminal, struct monitor_io *io, char **err);
+/* After clone: drop the container's ends and the preserved fds. */
+void monitor_after_clone(struct monitor_io *io);
+/* The init died during setup: copy what it wrote (the exec failure) to our stderr. */
+void monitor_copy_setup_output(struct monitor_io *io, int master);
+/* The container runs and its state is written: detach from the caller, log its output
+ * until it exits, record the exit; never returns. master: the pty master, or -1. */
+_Noreturn void monitor_run(const struct run_opts *o, struct monitor_io *io, const struct state *st, pid_t pid, int sfd, int master);
+/* delete: wait (bounded) until the monitor recorded the exit and is gone. */
+void monitor_wait_gone(const struct state *st);
 
 #endif

@@ -1,7 +1,10 @@
 /* state.c: container state under <root>/<id>/: state.json (written atomically: temp file,
  * fsync, rename) and exec.fifo (present while the container is "created").
  * The recorded pid is paired with its start time so a reused pid is not mistaken for the
- * container. */
+ * container.
+ * A detached container (run --detach, monitor.c) also has: monitorPid/monitorStartTime in
+ * state.json; once it exited, exitCode/exitedAt there and a file "exit" holding the code
+ * (both written by the monitor); and ctr.log, the default log file. */
 #include "runtime.h"
 
 #include <errno.h>
@@ -25,7 +28,7 @@ char *state_root_default(void) {
 
 char *state_dir(const char *root, const char *id) { return xasprintf("%s/%s", root, id); }
 
-int state_write(const char *root, const struct state *st) {
+char *state_to_json(const struct state *st) {
   json_object *o = json_object_new_object();
   json_object_object_add(o, "id", json_object_new_string(st->id));
   json_object_object_add(o, "pid", json_object_new_int(st->pid));
@@ -41,13 +44,26 @@ int state_write(const char *root, const struct state *st) {
     json_object *c = json_tokener_parse(st->cgroup_paths_json);
     if (c) json_object_object_add(o, "cgroupPaths", c);
   }
-  const char *txt = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+  if (st->monitor_pid > 0) {
+    json_object_object_add(o, "monitorPid", json_object_new_int(st->monitor_pid));
+    json_object_object_add(o, "monitorStartTime", json_object_new_uint64(st->monitor_start_time));
+  }
+  if (st->exited) {
+    json_object_object_add(o, "exitCode", json_object_new_int(st->exit_code));
+    json_object_object_add(o, "exitedAt", json_object_new_string(st->exited_at ? st->exited_at : ""));
+  }
+  char *txt = xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+  json_object_put(o);
+  return txt;
+}
+
+int state_write(const char *root, const struct state *st) {
+  char *txt = state_to_json(st);
   char *dir = state_dir(root, st->id);
   char *path = xasprintf("%s/state.json", dir);
   int r = write_file_atomic(path, txt, strlen(txt));
   int e = errno;
-  json_object_put(o);
-  free(dir); free(path);
+  free(txt); free(dir); free(path);
   errno = e;
   return r;
 }
@@ -79,6 +95,10 @@ int state_read(const char *root, const char *id, struct state *st, char **err) {
   if (json_object_object_get_ex(o, "pid", &v)) st->pid = json_object_get_int(v);
   if (json_object_object_get_ex(o, "startTime", &v)) st->start_time = json_object_get_uint64(v);
   if (json_object_object_get_ex(o, "rootless", &v)) st->rootless = json_object_get_boolean(v);
+  if (json_object_object_get_ex(o, "monitorPid", &v)) st->monitor_pid = json_object_get_int(v);
+  if (json_object_object_get_ex(o, "monitorStartTime", &v)) st->monitor_start_time = json_object_get_uint64(v);
+  if (json_object_object_get_ex(o, "exitCode", &v)) { st->exited = true; st->exit_code = json_object_get_int(v); }
+  st->exited_at = dup_field(o, "exitedAt");
   st->bundle = dup_field(o, "bundle");
   st->created = dup_field(o, "created");
   st->annotations_json = dup_field(o, "annotations");
@@ -88,7 +108,7 @@ int state_read(const char *root, const char *id, struct state *st, char **err) {
 }
 
 const char *state_status(const char *root, const struct state *st) {
-  if (st->pid <= 0) return "stopped";
+  if (st->pid <= 0 || st->exited) return "stopped";
   if (kill(st->pid, 0) < 0 && errno == ESRCH) return "stopped";
   unsigned long long t = proc_start_time(st->pid);
   if (t == 0 || (st->start_time && t != st->start_time)) return "stopped";
@@ -129,6 +149,8 @@ void state_remove(const char *root, const char *id) {
   char *f;
   f = xasprintf("%s/state.json", dir); unlink(f); free(f);
   f = xasprintf("%s/exec.fifo", dir); unlink(f); free(f);
+  f = xasprintf("%s/exit", dir); unlink(f); free(f);
+  f = xasprintf("%s/" MONITOR_DEFAULT_LOG, dir); unlink(f); free(f);
   if (rmdir(dir) < 0 && errno != ENOENT) warn_errno("remove %s", dir);
   free(dir);
 }
