@@ -210,7 +210,8 @@ interface PkitRun {
 function runPkit(file: string): PkitRun {
   const dir = freshDir('pkit');
   const t0 = performance.now();
-  const r = spawnSync(process.execPath, [import.meta.filename, '--child', file, dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  // The Node flags the CLIs run with (docs/cli.md, shebang).
+  const r = spawnSync(process.execPath, ['--max-semi-space-size=1', import.meta.filename, '--child', file, dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   const wallMs = performance.now() - t0;
   if (r.status !== 0) throw new Error(`pkit child failed: ${r.status}`);
   const j = JSON.parse(r.stdout) as { ms: number; maxRSSKiB: number; size: number };
