@@ -26,6 +26,7 @@
  * The exit code (128+N for signal N) also goes to <root>/<id>/exit and, with the exit
  * time, into state.json (exitCode, exitedAt). delete waits for the monitor to finish. */
 #include "runtime.h"
+#include "userns.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -42,9 +43,11 @@
 
 static const char *usage_text =
   "usage: pkit-runtime [--root DIR] VERB [OPTIONS] ID\n"
-  "verbs: run, create, start, state, kill, delete, exec, list, --version\n"
+  "verbs: run, create, start, state, kill, delete, exec, list, userns-exec, --version\n"
   "run --detach [--log-path F] [--exit-dir DIR] [--monitor-pid-file F] [--stdin F]:\n"
-  "  a monitor process logs the output (k8s-file format) and records the exit code\n";
+  "  a monitor process logs the output (k8s-file format) and records the exit code\n"
+  "userns-exec [--uid-map C:H:N,...] [--gid-map C:H:N,...] [--preserve-fds N] -- CMD...:\n"
+  "  runs CMD as root of a new user namespace (the store's rootless steps)\n";
 
 struct opt_state { int argc; char **argv; int i; };
 
@@ -185,6 +188,8 @@ int main(int argc, char **argv) {
   }
   if (o.i >= argc) { fputs(usage_text, stderr); return EXIT_RUNTIME; }
   const char *verb = argv[o.i++];
+  // Not a container verb: a command in a fresh user namespace (docs/storage.md, the user namespace shell).
+  if (strcmp(verb, "userns-exec") == 0) return cmd_userns_exec(argc - o.i, argv + o.i);
   char *root_owned = root ? NULL : state_root_default();
   if (!root) root = root_owned;
 

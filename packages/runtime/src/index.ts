@@ -6,3 +6,4 @@ export * from './spec.ts';
 export * from './host.ts';
 export * from './bundle.ts';
 export * from './run.ts';
+export * from './userns.ts';
