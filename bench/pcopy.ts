@@ -41,7 +41,8 @@
 // is spawned asynchronously and /proc/PID/status VmHWM (the same high-water mark) is read every
 // 20 ms until it exits; the last read before exit is within 20 ms of the end.
 import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { createHash, createCipheriv, randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { Prng, content } from './lib/content.ts';
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -76,44 +77,6 @@ const MiB = 1 << 20;
 
 // --- deterministic content (as bench/layer-apply.ts) ------------------------------------------
 
-/** A deterministic pseudo-random byte source (AES-128-CTR over zeros). */
-class Prng {
-  private readonly cipher;
-  private buf = Buffer.alloc(0);
-  private off = 0;
-  constructor(seed: number) {
-    const key = Buffer.alloc(16);
-    key.writeUInt32LE(seed, 0);
-    this.cipher = createCipheriv('aes-128-ctr', key, Buffer.alloc(16));
-  }
-  bytes(n: number): Buffer {
-    if (this.off + n > this.buf.length) {
-      this.buf = this.cipher.update(Buffer.alloc(Math.max(n, 1 << 20)));
-      this.off = 0;
-    }
-    const out = this.buf.subarray(this.off, this.off + n);
-    this.off += n;
-    return out;
-  }
-  int(max: number): number {
-    return this.bytes(4).readUInt32LE(0) % max;
-  }
-}
-
-const TEXT = Buffer.from(
-  'The quick brown fox jumps over the lazy dog; lorem ipsum dolor sit amet, consectetur adipiscing elit.\n'.repeat(64),
-);
-
-/** `n` bytes, about `randomShare` of them incompressible, the rest text. */
-function content(rng: Prng, n: number, randomShare: number): Buffer {
-  const out = Buffer.allocUnsafe(n);
-  for (let off = 0; off < n; off += 4096) {
-    const len = Math.min(4096, n - off);
-    if (rng.int(1000) < randomShare * 1000) rng.bytes(len).copy(out, off);
-    else TEXT.copy(out, off, rng.int(2048), rng.int(2048) + len);
-  }
-  return out;
-}
 
 interface LayerSpec {
   name: string;

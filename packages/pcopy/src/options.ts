@@ -21,3 +21,28 @@ export function transportOptions(side: SideFlags): TransportOptions {
     ...(side.platform && Object.keys(side.platform).length ? { platform: side.platform } : {}),
   };
 }
+
+/** The flags of `copy` and `sync` that set up one side of a copy. */
+export interface CopySideFlags {
+  'src-creds'?: string;
+  'dest-creds'?: string;
+  'src-authfile'?: string;
+  'dest-authfile'?: string;
+  authfile?: string;
+  'src-tls-verify'?: boolean;
+  'dest-tls-verify'?: boolean;
+  'retry-times'?: number;
+  root?: string;
+}
+
+/** Transport options for the source or destination side of a copy. */
+export function sideOptions(flags: CopySideFlags, side: 'src' | 'dest', platform: TransportOptions['platform']): TransportOptions {
+  return transportOptions({
+    creds: flags[`${side}-creds`],
+    authfile: flags[`${side}-authfile`] ?? flags.authfile,
+    tlsVerify: flags[`${side}-tls-verify`],
+    retryTimes: flags['retry-times'],
+    root: flags.root,
+    platform,
+  });
+}

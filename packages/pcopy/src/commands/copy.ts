@@ -39,19 +39,11 @@ export default class Copy extends BaseCommand {
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Copy);
     const { copyByReference } = await import('@pkit/storage');
-    const { transportOptions } = await import('../options.ts');
+    const { sideOptions } = await import('../options.ts');
     const { copyProgress } = await import('../progress.ts');
     const { writeFile } = await import('node:fs/promises');
     const platform = platformOf(flags);
-    const side = (s: 'src' | 'dest') =>
-      transportOptions({
-        creds: flags[`${s}-creds`],
-        authfile: flags[`${s}-authfile`] ?? flags.authfile,
-        tlsVerify: flags[`${s}-tls-verify`],
-        retryTimes: flags['retry-times'],
-        root: flags.root,
-        platform,
-      });
+    const side = (s: 'src' | 'dest') => sideOptions(flags, s, platform);
     const progress = copyProgress(flags.quiet);
     progress.begin();
     const compression = flags['dest-decompress'] ? 'none' : (flags['dest-compress-format'] as 'gzip' | 'none' | undefined);

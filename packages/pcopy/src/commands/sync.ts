@@ -43,18 +43,10 @@ export default class Sync extends BaseCommand {
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Sync);
     const { planSync, runSync, syncFailureMessage, syncSummaryLine, StoreError } = await import('@pkit/storage');
-    const { transportOptions } = await import('../options.ts');
+    const { sideOptions } = await import('../options.ts');
     const { copyProgress } = await import('../progress.ts');
     const platform = platformOf(flags);
-    const side = (s: 'src' | 'dest') =>
-      transportOptions({
-        creds: flags[`${s}-creds`],
-        authfile: flags[`${s}-authfile`] ?? flags.authfile,
-        tlsVerify: flags[`${s}-tls-verify`],
-        retryTimes: flags['retry-times'],
-        root: flags.root,
-        platform,
-      });
+    const side = (s: 'src' | 'dest') => sideOptions(flags, s, platform);
     const say = (line: string) => {
       if (!flags.quiet) process.stderr.write(`${line}\n`);
     };
