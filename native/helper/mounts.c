@@ -4,9 +4,18 @@
  * order (mount points are created and resolved *inside* the rootfs with openat2
  * RESOLVE_IN_ROOT, so a symlink in the image cannot point a mount outside it), create the
  * standard devices and /dev symlinks, pivot_root and detach the old root; then (finalize)
- * masked paths, read-only paths, sysctls and a read-only root. */
+ * masked paths, read-only paths, sysctls and a read-only root.
+ *
+ * Overlay root (pkit's convention, not in the OCI spec): when the spec's *first* mount has
+ * destination "/" and type "overlay" (options such as lowerdir=A:B,upperdir=U,workdir=W and
+ * userxattr, which the rootless kernel overlay needs), that overlay is mounted onto root.path
+ * (an existing, empty directory) first of all, inside the container's mount namespace (so in
+ * its user namespace when there is one), before the rootfs is bound onto itself; the entry is
+ * skipped in the loop over the mounts. The lower dirs are layer directories in the overlay
+ * form of docs/storage.md (whiteouts as 0:0 char devices, user.overlay.opaque=y). */
 #include "runtime.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
@@ -334,17 +343,40 @@ static unsigned long propagation_flag(const char *name) {
   die("linux.rootfsPropagation: unknown value %s", name);
 }
 
+static bool is_overlay_root(const struct mount_spec *m) {
+  return m->destination && strcmp(m->destination, "/") == 0 && m->type && strcmp(m->type, "overlay") == 0;
+}
+
+/* The overlay root (see the top of this file): onto root.path, which must be an empty dir. */
+static void mount_overlay_root(const struct spec *s, const struct mount_spec *m) {
+  struct parsed_opts po;
+  parse_options(m, &po);
+  if (po.bind) die("mount /: an overlay root cannot be a bind mount");
+  if (!strstr(po.data, "lowerdir=")) die("mount / (overlay): no lowerdir= option");
+  int dfd = open(s->root_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0) die_errno("overlay root: open %s", s->root_path);
+  DIR *d = fdopendir(dfd);
+  if (!d) die_errno("overlay root: read %s", s->root_path);
+  for (struct dirent *e; (e = readdir(d));)
+    if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) die("overlay root: %s is not empty", s->root_path);
+  closedir(d);
+  if (mount(m->source && *m->source ? m->source : "overlay", s->root_path, "overlay", po.flags & ~MS_REMOUNT, po.data) < 0)
+    die_errno("mount overlay root on %s (%s)", s->root_path, po.data);
+}
+
 void mounts_setup_rootfs(const struct spec *s) {
   unsigned long prop = propagation_flag(s->rootfs_propagation);
   /* Nothing we do may propagate back to the host. */
   unsigned long base = (prop & (MS_SLAVE)) ? (MS_SLAVE | MS_REC) : (MS_PRIVATE | MS_REC);
   if (mount(NULL, "/", NULL, base, NULL) < 0) die_errno("make / %s", base & MS_SLAVE ? "rslave" : "rprivate");
+  size_t first = 0;
+  if (s->n_mounts > 0 && is_overlay_root(&s->mounts[0])) { mount_overlay_root(s, &s->mounts[0]); first = 1; }
   if (mount(s->root_path, s->root_path, NULL, MS_BIND | MS_REC, NULL) < 0) die_errno("bind mount rootfs %s", s->root_path);
   int rootfd = open(s->root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (rootfd < 0) die_errno("open rootfs %s", s->root_path);
 
   bool has_devpts = false;
-  for (size_t i = 0; i < s->n_mounts; i++) {
+  for (size_t i = first; i < s->n_mounts; i++) {
     const struct mount_spec *m = &s->mounts[i];
     const char *type = m->type ? m->type : "";
     if (strcmp(type, "cgroup") == 0) mount_cgroup(s, rootfd, m);
