@@ -36,7 +36,7 @@ export function parseDockerReference(spec: string): Reference {
   return parseReference(s);
 }
 
-/** Clients by registry and options, so a source and a destination on one registry share tokens. */
+/** A client for the reference's registry with the transport's options (each end has its own). */
 function newClient(ref: Reference, opts: TransportOptions): RegistryClient {
   return new RegistryClient(ref.registry, clientOptions(opts));
 }
