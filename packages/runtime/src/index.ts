@@ -7,3 +7,5 @@ export * from './host.ts';
 export * from './bundle.ts';
 export * from './run.ts';
 export * from './userns.ts';
+export * from './store-hooks.ts';
+export * from './detached.ts';

@@ -31,3 +31,4 @@ export * from './registry/errors.ts';
 export * from './registry/login.ts';
 export { listTags, deleteImage } from './transports/docker.ts';
 export * from './transports/sync.ts';
+export * from './layers/apply-worker.ts';

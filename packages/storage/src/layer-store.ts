@@ -4,12 +4,31 @@
 import { existsSync, openSync, closeSync, constants as C } from 'node:fs';
 import { mkdir, rename, writeFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { Readable, Stream } from 'node:stream';
 import { digestOf, parseDigest, type Digest, type Expected } from './digest.ts';
 import { NotFoundError, StoreError, isErrno } from './errors.ts';
 import { fsyncDir, readdirOrEmpty, removeTree } from './fsutil.ts';
+import type { ApplyResult } from './layers/apply.ts';
 import { native } from './native.ts';
 import type { ScratchArea } from './tmp.ts';
+
+/**
+ * Applies one layer (gzip, zstd or plain tar bytes on `input`) into the existing directory `dir`,
+ * as applyLayerTar does; the store's hook for applying elsewhere than in this process (the
+ * rootless store runs the apply worker as root inside a user namespace, so files get the tar's
+ * owners). Must consume or fail on `input`, and verify `expected` like applyLayerTar.
+ */
+export type LayerApplier = (input: Readable, dir: string, expected?: Expected) => Promise<ApplyResult>;
+
+/** Removes a whole tree (missing is not an error); the hook for trees the user cannot remove itself. */
+export type TreeRemover = (path: string) => Promise<void>;
+
+export interface LayerStoreHooks {
+  /** Default: applyLayerTar in this process. */
+  layerApplier?: LayerApplier | undefined;
+  /** Default: removeTree in this process. */
+  treeRemover?: TreeRemover | undefined;
+}
 
 export interface LayerRecord {
   chainID: Digest;
@@ -41,10 +60,18 @@ export function chainIDs(diffIDs: readonly Digest[]): Digest[] {
 export class LayerStore {
   readonly dir: string;
   private readonly scratch: ScratchArea;
+  private readonly hooks: LayerStoreHooks;
 
-  constructor(dir: string, scratch: ScratchArea) {
+  constructor(dir: string, scratch: ScratchArea, hooks: LayerStoreHooks = {}) {
     this.dir = dir;
     this.scratch = scratch;
+    this.hooks = hooks;
+  }
+
+  /** Removes a layer directory (or its scratch), through the treeRemover hook when set. */
+  private async removeLayerTree(path: string): Promise<void> {
+    if (this.hooks.treeRemover) await this.hooks.treeRemover(path);
+    else removeTree(path);
   }
 
   layerDir(chain: Digest): string {
@@ -83,9 +110,15 @@ export class LayerStore {
     const work = this.scratch.path('layer');
     await mkdir(join(work, 'diff'), { recursive: true });
     try {
-      // Loaded on first use: commands that never unpack a layer do not pay for the tar code.
-      const { applyLayerTar } = await import('./layers/apply.ts');
-      const result = await applyLayerTar(input, join(work, 'diff'), expected ? { expected } : {});
+      let result: ApplyResult;
+      if (this.hooks.layerApplier) {
+        const stream = input instanceof Stream ? (input as Readable) : new Readable().wrap(input);
+        result = await this.hooks.layerApplier(stream, join(work, 'diff'), expected);
+      } else {
+        // Loaded on first use: commands that never unpack a layer do not pay for the tar code.
+        const { applyLayerTar } = await import('./layers/apply.ts');
+        result = await applyLayerTar(input, join(work, 'diff'), expected ? { expected } : {});
+      }
       const record: LayerRecord = {
         chainID: chainID(parent, result.diffID),
         diffID: result.diffID,
@@ -98,7 +131,7 @@ export class LayerStore {
       await this.commit(work, record.chainID);
       return { ...record, inputDigest: result.digest, inputSize: result.inputSize };
     } catch (err) {
-      removeTree(work);
+      await this.removeLayerTree(work);
       throw err;
     }
   }
@@ -111,7 +144,7 @@ export class LayerStore {
       fsyncDir(this.dir);
     } catch (err) {
       if (!isErrno(err, 'ENOTEMPTY', 'EEXIST')) throw err;
-      removeTree(work); // identical content already committed
+      await this.removeLayerTree(work); // identical content already committed
     }
   }
 
@@ -124,7 +157,7 @@ export class LayerStore {
       if (isErrno(err, 'ENOENT')) return false;
       throw err;
     }
-    removeTree(doomed);
+    await this.removeLayerTree(doomed);
     return true;
   }
 }

@@ -15,12 +15,20 @@ import { BlobStore } from './blob-store.ts';
 import { ContainerStore } from './container-store.ts';
 import { StoreError, isErrno } from './errors.ts';
 import { ImageStore } from './image-store.ts';
-import { LayerStore } from './layer-store.ts';
+import { LayerStore, type LayerStoreHooks } from './layer-store.ts';
 import { FileLock, withLock } from './lock.ts';
 import { resolveStorePaths, type PathOptions, type StorePaths } from './paths.ts';
 import { ScratchArea, cleanAbandonedScratch } from './tmp.ts';
 
 const STORE_VERSION = '1';
+
+/**
+ * Store.open's options: where the store is, and the hooks for layer work the calling process
+ * cannot do itself (the rootless store gets them from @pkit/runtime's rootlessStoreHooks; see
+ * docs/storage.md "The user namespace shell"). Without hooks, layers are applied and removed
+ * in this process.
+ */
+export interface StoreOptions extends PathOptions, LayerStoreHooks {}
 
 export class Store {
   readonly blobs: BlobStore;
@@ -32,12 +40,12 @@ export class Store {
 
   readonly paths: StorePaths;
 
-  private constructor(paths: StorePaths) {
+  private constructor(paths: StorePaths, hooks: LayerStoreHooks = {}) {
     this.paths = paths;
     const { root } = paths;
     this.scratch = new ScratchArea(join(root, 'tmp'));
     this.blobs = new BlobStore(join(root, 'blobs'), this.scratch);
-    this.layers = new LayerStore(join(root, 'layers'), this.scratch);
+    this.layers = new LayerStore(join(root, 'layers'), this.scratch, hooks);
     this.images = new ImageStore(join(root, 'images'), join(root, 'names'), this.scratch);
     this.containers = new ContainerStore(join(root, 'containers'), root, this.scratch);
     this.lockPath = join(root, 'store.lock');
@@ -47,7 +55,7 @@ export class Store {
    * Opens (creating if needed) the store and removes the scratch debris of dead processes,
    * so whatever a crash left half-done is gone before anything reads the store.
    */
-  static open(opts: PathOptions = {}): Store {
+  static open(opts: StoreOptions = {}): Store {
     const paths = resolveStorePaths(opts);
     const { root } = paths;
     try {
@@ -65,7 +73,10 @@ export class Store {
       // Debris never blocks the store: warn, and the next open tries again.
       process.stderr.write(`Warning: could not clean up ${join(root, 'tmp')}: ${(err as Error).message}\n`);
     }
-    return new Store(paths);
+    const hooks: LayerStoreHooks = {};
+    if (opts.layerApplier) hooks.layerApplier = opts.layerApplier;
+    if (opts.treeRemover) hooks.treeRemover = opts.treeRemover;
+    return new Store(paths, hooks);
   }
 
   /**
