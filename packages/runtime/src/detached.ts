@@ -6,17 +6,16 @@ import { closeSync, createReadStream, mkdtempSync, openSync, readFileSync, readS
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { StoreError } from '@pkit/storage';
 import { execa } from 'execa';
 import { deleteContainer, globalArgs, killContainer, runtimeBinary } from './run.ts';
 import type { RuntimeBinary } from './run.ts';
 
-/** A runtime failure, one line (the CLIs print `message` alone), like storage's StoreError. */
-export class DetachedError extends Error {
+/** A runtime failure, one line (the CLIs print `message` alone). */
+export class DetachedError extends StoreError {
   override name = 'DetachedError';
-  readonly code: string;
   constructor(message: string, code = 'PKIT_RUNTIME') {
-    super(message);
-    this.code = code;
+    super(message, code);
   }
 }
 

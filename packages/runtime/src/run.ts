@@ -7,6 +7,7 @@ import { basename, delimiter, join } from 'node:path';
 import { constants as osConstants } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { Readable, Writable } from 'node:stream';
+import { StoreError } from '@pkit/storage';
 import { execa } from 'execa';
 import type { ResultPromise } from 'execa';
 
@@ -17,10 +18,11 @@ export interface RuntimeBinary {
   kind: RuntimeKind;
 }
 
-export class RuntimeNotFoundError extends Error {
+/** No runtime to start containers with; a StoreError so the CLIs print it as one line. */
+export class RuntimeNotFoundError extends StoreError {
+  override name = 'RuntimeNotFoundError';
   constructor(message = 'pkit-runtime not built: run pnpm install; or install crun') {
-    super(message);
-    this.name = 'RuntimeNotFoundError';
+    super(message, 'PKIT_RUNTIME_NOT_FOUND');
   }
 }
 
