@@ -6,8 +6,9 @@ import pjson from '../package.json' with { type: 'json' };
 import Images from './commands/images.ts';
 import Import from './commands/import.ts';
 import Info from './commands/info.ts';
+import Run from './commands/run.ts';
 
-export const COMMANDS = { images: Images, import: Import, info: Info };
+export const COMMANDS = { images: Images, import: Import, info: Info, run: Run };
 
 export async function main(argv: string[]): Promise<void> {
   // the package dir, from src/ and from dist/

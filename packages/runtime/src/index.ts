@@ -9,3 +9,4 @@ export * from './run.ts';
 export * from './userns.ts';
 export * from './store-hooks.ts';
 export * from './detached.ts';
+export * from './container-run.ts';

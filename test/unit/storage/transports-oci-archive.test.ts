@@ -19,9 +19,13 @@ function tmp(): string {
   return d;
 }
 // Every extraction and staging directory goes under a private TMPDIR, to check they are removed.
+// Set only while this suite runs: uvu imports every test file before running any suite, so a
+// TMPDIR set at import time would send the other files' temp dirs here too.
 const privateTmp = tmp();
 const savedTmpdir = process.env.TMPDIR;
-process.env.TMPDIR = privateTmp;
+test.before(() => {
+  process.env.TMPDIR = privateTmp;
+});
 test.after(() => {
   if (savedTmpdir === undefined) delete process.env.TMPDIR;
   else process.env.TMPDIR = savedTmpdir;

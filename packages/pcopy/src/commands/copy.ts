@@ -13,8 +13,8 @@ export default class Copy extends BaseCommand {
     '<%= config.bin %> copy local:app oci-archive:/dev/stdout | ssh host pcopy copy oci-archive:/dev/stdin local:app',
   ];
   static override args = {
-    source: Args.string({ required: true, description: 'source image' }),
-    destination: Args.string({ required: true, description: 'destination image' }),
+    source: Args.string({ required: true, ignoreStdin: true, description: 'source image' }),
+    destination: Args.string({ required: true, ignoreStdin: true, description: 'destination image' }),
   };
   static override flags = {
     all: Flags.boolean({ char: 'a', summary: 'Copy every image of a multi-architecture index, and the index' }),

@@ -7,7 +7,7 @@ export default class Delete extends BaseCommand {
   static override description = 'The tag is resolved to its manifest, and the manifest is deleted: every tag pointing at it goes too, as with skopeo delete.';
   static override examples = ['<%= config.bin %> delete docker://registry.example/app:1'];
   static override args = {
-    image: Args.string({ required: true, description: 'docker://[registry/]repository[:tag|@digest]' }),
+    image: Args.string({ required: true, ignoreStdin: true, description: 'docker://[registry/]repository[:tag|@digest]' }),
   };
   static override flags = { creds: creds(''), authfile, 'tls-verify': tlsVerify(''), 'retry-times': retryTimes };
 

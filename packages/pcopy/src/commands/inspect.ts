@@ -7,7 +7,7 @@ export default class Inspect extends BaseCommand {
   static override description = 'Prints skopeo inspect\'s JSON: Name, Digest, RepoTags, Created, DockerVersion, Labels, Architecture, Os, Layers, LayersData, Env.';
   static override examples = ['<%= config.bin %> inspect docker://registry.example/app:1', '<%= config.bin %> inspect --raw oci:layout:1', '<%= config.bin %> inspect --config local:app'];
   static override args = {
-    image: Args.string({ required: true, description: 'image reference (transport:name)' }),
+    image: Args.string({ required: true, ignoreStdin: true, description: 'image reference (transport:name)' }),
   };
   static override flags = {
     raw: Flags.boolean({ summary: 'Print the manifest as stored, unchanged' }),

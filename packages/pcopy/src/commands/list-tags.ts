@@ -6,7 +6,7 @@ export default class ListTags extends BaseCommand {
   static override summary = 'List the tags of a repository';
   static override examples = ['<%= config.bin %> list-tags docker://registry.example/app'];
   static override args = {
-    repository: Args.string({ required: true, description: 'docker://[registry/]repository' }),
+    repository: Args.string({ required: true, ignoreStdin: true, description: 'docker://[registry/]repository' }),
   };
   static override flags = { creds: creds(''), authfile, 'tls-verify': tlsVerify(''), 'retry-times': retryTimes };
 

@@ -9,7 +9,7 @@ export default class Login extends BaseCommand {
     'Give the password on stdin (--password-stdin) or at the prompt: a -p value is visible to every user in the process list.';
   static override examples = ['echo "$TOKEN" | <%= config.bin %> login -u me --password-stdin registry.example'];
   static override args = {
-    registry: Args.string({ required: true, description: 'registry host[:port]' }),
+    registry: Args.string({ required: true, ignoreStdin: true, description: 'registry host[:port]' }),
   };
   static override flags = {
     username: Flags.string({ char: 'u', summary: 'Username' }),

@@ -6,7 +6,7 @@ export default class Logout extends BaseCommand {
   static override summary = 'Log out of a registry';
   static override examples = ['<%= config.bin %> logout registry.example'];
   static override args = {
-    registry: Args.string({ required: true, description: 'registry host[:port]' }),
+    registry: Args.string({ required: true, ignoreStdin: true, description: 'registry host[:port]' }),
   };
   static override flags = { authfile };
 

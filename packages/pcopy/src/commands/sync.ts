@@ -16,8 +16,8 @@ export default class Sync extends BaseCommand {
     '<%= config.bin %> sync --src dir --dest docker /media/usb mirror.example/team',
   ];
   static override args = {
-    source: Args.string({ required: true, description: 'source repository or image (docker), or directory (dir)' }),
-    destination: Args.string({ required: true, description: 'destination registry or namespace (docker), or directory (dir)' }),
+    source: Args.string({ required: true, ignoreStdin: true, description: 'source repository or image (docker), or directory (dir)' }),
+    destination: Args.string({ required: true, ignoreStdin: true, description: 'destination registry or namespace (docker), or directory (dir)' }),
   };
   static override flags = {
     src: Flags.string({ char: 's', summary: 'SOURCE transport type', options: ['docker', 'dir'], required: true }),

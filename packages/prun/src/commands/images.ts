@@ -5,7 +5,7 @@ export default class Images extends BaseCommand {
   static override summary = 'List images in local storage';
   static override examples = ['<%= config.bin %> images', '<%= config.bin %> images -q', '<%= config.bin %> images --format json'];
   static override args = {
-    image: Args.string({ required: false, description: 'show only images matching this name' }),
+    image: Args.string({ required: false, ignoreStdin: true, description: 'show only images matching this name' }),
   };
   static override flags = {
     quiet: Flags.boolean({ char: 'q', summary: 'Display only image IDs' }),

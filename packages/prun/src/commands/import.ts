@@ -6,8 +6,8 @@ export default class Import extends BaseCommand {
   static override description = 'Prints the new image ID on stdout. Use "-" to read the tarball from stdin.';
   static override examples = ['<%= config.bin %> import rootfs.tar busybox:latest', 'tar -C dir -c . | <%= config.bin %> import - myimage'];
   static override args = {
-    path: Args.string({ required: true, description: 'tarball path, or - for stdin' }),
-    reference: Args.string({ required: false, description: 'name to tag the image with (short names go to localhost/)' }),
+    path: Args.string({ required: true, ignoreStdin: true, description: 'tarball path, or - for stdin' }),
+    reference: Args.string({ required: false, ignoreStdin: true, description: 'name to tag the image with (short names go to localhost/)' }),
   };
   static override flags = {
     quiet: Flags.boolean({ char: 'q', summary: 'Suppress progress output' }),

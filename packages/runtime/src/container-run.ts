@@ -1,0 +1,142 @@
+// A container from an image in the local store: its record, its directories and its bundle
+// (`prun run`, first path). Layout of `containers/<id>/` (docs/storage.md):
+//   container.json   the record (ContainerStore)
+//   config.json      the bundle's OCI spec
+//   rootfs/          an empty directory: the overlay root is mounted onto it by pkit-runtime
+//   upper/ work/     the overlay's upper and work dirs: everything the container writes
+// The root is an overlay of the image's layer dirs (top first) under `upper`, given to the
+// runtime as the spec's *first* mount (destination "/", type "overlay"): pkit-runtime's
+// convention, see native/helper/mounts.c. crun does not know it, so only pkit-runtime can run
+// these bundles.
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  MAX_CONFIG_BYTES,
+  StoreError,
+  findImage,
+  parseImageConfig,
+  removeTree,
+  type ContainerRecord,
+  type ImageConfig,
+  type Store,
+} from '@pkit/storage';
+import { writeBundle, type Bundle } from './bundle.ts';
+import { hostFacts } from './host.ts';
+import { computeIDMappings, currentIdmapHost, type IDMappings } from './idmap.ts';
+import type { Mount, Spec } from './oci-spec.ts';
+import { buildSpec, type HostFacts, type RunOptions } from './spec.ts';
+import { removeAsUsernsRoot } from './userns.ts';
+
+export interface CreateContainerOptions {
+  /** What the user typed for the image (name, id or id prefix). */
+  image: string;
+  name?: string;
+  /** Run options for buildSpec, without what this module fills in (rootfs, idmap). */
+  run?: Omit<RunOptions, 'rootfs' | 'idmap'>;
+  /** Default: computeIDMappings(currentIdmapHost()). */
+  idmap?: IDMappings;
+  /** Default: hostFacts(). */
+  host?: HostFacts;
+}
+
+export interface CreatedContainer {
+  record: ContainerRecord;
+  /** containers/<id>: also the bundle directory. */
+  dir: string;
+  bundle: Bundle;
+  spec: Spec;
+  idmap: IDMappings;
+}
+
+/** The overlay options cannot quote these: a store path holding one is refused. */
+function checkOverlayPath(p: string): string {
+  if (/[,:\\]/.test(p)) {
+    throw new StoreError(`store path ${p} contains ",", ":" or "\\", which overlay mount options cannot carry: use a --root without them`, 'PKIT_BAD_PATH');
+  }
+  return p;
+}
+
+/**
+ * The overlay root mount (pkit-runtime's convention): lower dirs top layer first, as overlayfs
+ * wants them; `userxattr` so the rootless kernel overlay works (Linux >= 5.11).
+ */
+export function overlayRootMount(lowerTopFirst: string[], upper: string, work: string): Mount {
+  if (lowerTopFirst.length === 0) throw new Error('overlay root: no lower directory');
+  return {
+    destination: '/',
+    type: 'overlay',
+    source: 'overlay',
+    options: [
+      `lowerdir=${lowerTopFirst.map(checkOverlayPath).join(':')}`,
+      `upperdir=${checkOverlayPath(upper)}`,
+      `workdir=${checkOverlayPath(work)}`,
+      'userxattr',
+    ],
+  };
+}
+
+/** An image's config, read from the store. */
+export async function readImageConfig(store: Store, configDigest: ContainerRecord['image']): Promise<ImageConfig> {
+  return parseImageConfig(await store.blobs.readBytes(configDigest, MAX_CONFIG_BYTES));
+}
+
+/**
+ * Creates a container from a stored image: the record (its name claimed, PKIT_NAME_IN_USE when
+ * taken), upper/work/rootfs dirs and the bundle. The spec is built before the record is made,
+ * so a bad option leaves nothing behind; a failure after that removes the record again.
+ */
+export async function createContainer(store: Store, opts: CreateContainerOptions): Promise<CreatedContainer> {
+  const image = await findImage(store, opts.image);
+  const config = await readImageConfig(store, image.id);
+  const idmap = opts.idmap ?? computeIDMappings(currentIdmapHost());
+  const host = opts.host ?? hostFacts();
+  const lower = [...image.layers].reverse().map((chain) => store.layers.diffDir(chain));
+  // Built once up front with a placeholder root, so invalid options fail before any record.
+  buildSpec(config, { ...opts.run, rootfs: 'rootfs', idmap }, host);
+
+  const record = await store.write(() =>
+    store.containers.create({
+      ...(opts.name !== undefined ? { name: opts.name } : {}),
+      image: image.id,
+      imageName: opts.image,
+      config: { run: opts.run ?? {} },
+    }),
+  );
+  const dir = store.containers.containerDir(record.id);
+  try {
+    const upper = join(dir, 'upper');
+    const work = join(dir, 'work');
+    const rootfs = join(dir, 'rootfs');
+    for (const d of [upper, work, rootfs]) await mkdir(d, { mode: 0o700 });
+    if (lower.length === 0) {
+      // overlayfs needs a lower dir: an image without layers gets an empty one.
+      const empty = join(dir, 'empty');
+      await mkdir(empty, { mode: 0o755 });
+      lower.push(empty);
+    }
+    const spec = buildSpec(config, { ...opts.run, rootfs, idmap }, host);
+    spec.mounts = [overlayRootMount(lower, upper, work), ...(spec.mounts ?? [])];
+    const bundle = await writeBundle(dir, spec);
+    return { record, dir, bundle, spec, idmap };
+  } catch (err) {
+    await removeContainer(store, record.id).catch(() => {});
+    throw err;
+  }
+}
+
+/**
+ * Removes a container's record and directories. The upper and work dirs may hold files of
+ * subordinate owners, which the user cannot remove: those go through the user namespace
+ * (removeAsUsernsRoot, with `helper` as the pkit-runtime binary) when a plain removal fails.
+ */
+export async function removeContainer(store: Store, id: string, opts: { idmap?: IDMappings; helper?: string } = {}): Promise<void> {
+  const dir = store.containers.containerDir(id);
+  const trees = ['upper', 'work'].map((d) => join(dir, d));
+  try {
+    for (const t of trees) removeTree(t);
+  } catch {
+    const idmap = opts.idmap ?? computeIDMappings(currentIdmapHost());
+    await removeAsUsernsRoot(trees, { mappings: idmap, ...(opts.helper !== undefined ? { helper: opts.helper } : {}) });
+  }
+  await store.containers.remove(id);
+}

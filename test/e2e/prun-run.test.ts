@@ -1,0 +1,82 @@
+// prun run: the first path (overlay root over the store's layers, pkit-runtime, foreground),
+// driven through the built CLI as the unprivileged test user.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { FIXTURE, ok, oneLineError, requireBuild, run, tempDir } from './helpers.ts';
+
+const prun = (root: string, args: string[], input?: string) => run('prun', ['--root', root, ...args], input === undefined ? {} : { input });
+
+let root = '';
+
+test('the built CLI and the fixture are there; import busybox', () => {
+  requireBuild();
+  assert.ok(existsSync(FIXTURE), `fixture missing: ${FIXTURE} (run scripts/setup.sh)`);
+  root = tempDir('pkit-run');
+  ok(prun(root, ['import', FIXTURE, 'busybox']), 'import');
+});
+
+test('run --rm busybox echo hi prints hi and exits 0', () => {
+  const r = ok(prun(root, ['run', '--rm', 'busybox', 'echo', 'hi']), 'run');
+  assert.is(r.stdout, 'hi\n');
+});
+
+test('the container\'s exit code is prun\'s; the command\'s own flags are not prun\'s', () => {
+  const r = prun(root, ['run', '--rm', 'busybox', 'sh', '-c', 'echo out; echo err >&2; exit 3']);
+  assert.is(r.code, 3, r.stderr);
+  assert.is(r.stdout, 'out\n');
+  assert.is(r.stderr, 'err\n');
+});
+
+test('a missing command exits 127 with a one-line error', () => {
+  const r = prun(root, ['run', '--rm', 'busybox', 'no-such-command']);
+  oneLineError(r, /no-such-command.*not found/, 127);
+  assert.is(r.stderr.trimEnd().split('\n').length, 1, r.stderr);
+});
+
+test('a command that is not executable exits 126', () => {
+  const r = prun(root, ['run', '--rm', 'busybox', '/etc/passwd']);
+  oneLineError(r, /\/etc\/passwd/, 126);
+});
+
+test('stdin passes through with -i, and is /dev/null without it', () => {
+  const r = ok(prun(root, ['run', '--rm', '-i', 'busybox', 'cat'], 'line 1\nline 2\n'), 'run -i');
+  assert.is(r.stdout, 'line 1\nline 2\n');
+  const n = ok(prun(root, ['run', '--rm', 'busybox', 'cat'], 'ignored\n'), 'run without -i');
+  assert.is(n.stdout, '');
+});
+
+test('-e, -w, --hostname, --entrypoint', () => {
+  const r = ok(prun(root, ['run', '--rm', '-e', 'A=1', '-e', 'B=two words', '-w', '/tmp', '--hostname', 'box1', 'busybox', 'sh', '-c', 'echo "$A $B $(pwd) $(hostname)"']));
+  assert.is(r.stdout, '1 two words /tmp box1\n');
+  const e = ok(prun(root, ['run', '--rm', '--entrypoint', 'echo', 'busybox', 'from', 'entrypoint']));
+  assert.is(e.stdout, 'from entrypoint\n');
+});
+
+test('files written in the container do not reach the image\'s layers', () => {
+  ok(prun(root, ['run', '--rm', 'busybox', 'sh', '-c', 'echo data > /x && cat /x']), 'write');
+  const r = prun(root, ['run', '--rm', 'busybox', 'test', '-e', '/x']);
+  assert.is(r.code, 1, `a second container sees /x: ${r.stderr}`);
+  for (const layer of readdirSync(join(root, 'layers'))) {
+    assert.not.ok(existsSync(join(root, 'layers', layer, 'diff', 'x')), `layer ${layer} got /x`);
+  }
+});
+
+test('--rm leaves no container record', () => {
+  const dir = join(root, 'containers');
+  assert.equal(existsSync(dir) ? readdirSync(dir) : [], []);
+});
+
+test('--name twice: the second run fails with 125 "already in use"; the first container is kept', () => {
+  ok(prun(root, ['run', '--name', 'web', 'busybox', 'true']), 'first');
+  const r = prun(root, ['run', '--name', 'web', 'busybox', 'true']);
+  oneLineError(r, /already in use/, 125);
+  assert.is(readdirSync(join(root, 'containers')).length, 1);
+});
+
+test('an unknown image fails with 125', () => {
+  oneLineError(prun(root, ['run', '--rm', 'nosuchimage', 'true']), /nosuchimage/, 125);
+});
+
+test.run();
