@@ -16,7 +16,7 @@
 // - Errors are StoreErrors (registry/errors.ts) with one line: what, where, and the fix.
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Agent, request, type Dispatcher } from 'undici';
+import type { Agent, Dispatcher } from 'undici';
 import { findCredentials, type Credentials, type Env } from '../auth-file.ts';
 import { digestOf, HashingStream, isDigest, parseDigest, type Digest } from '../digest.ts';
 import { DigestMismatchError, StoreError } from '../errors.ts';
@@ -130,8 +130,17 @@ const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 // ---- one Agent per process and TLS mode ------------------------------------------------
 
 const agents = new Map<boolean, Agent>();
+let undiciModule: Promise<typeof import('undici')> | undefined;
 
-function agentFor(verify: boolean): Agent {
+/** undici, loaded on the first registry request: commands that never reach a registry skip it. */
+function undici(): Promise<typeof import('undici')> {
+  // A dynamic import of this CommonJS package gives its exports as `default` inside a bundle.
+  undiciModule ??= import('undici').then((m) => ((m as { Agent?: unknown }).Agent ? m : (m as unknown as { default: typeof import('undici') }).default));
+  return undiciModule;
+}
+
+async function agentFor(verify: boolean): Promise<Agent> {
+  const { Agent } = await undici();
   let a = agents.get(verify);
   if (!a) {
     a = new Agent({ keepAliveTimeout: 30_000, connections: 16, connect: { rejectUnauthorized: verify } });
@@ -490,10 +499,10 @@ export class RegistryClient {
     const insecure = this.insecure();
     const candidates: Endpoint[] = insecure
       ? [
-          { base: new URL(`https://${this.host}/`), dispatcher: agentFor(false), verified: false },
-          { base: new URL(`http://${this.host}/`), dispatcher: agentFor(false), verified: false },
+          { base: new URL(`https://${this.host}/`), dispatcher: await agentFor(false), verified: false },
+          { base: new URL(`http://${this.host}/`), dispatcher: await agentFor(false), verified: false },
         ]
-      : [{ base: new URL(`https://${this.host}/`), dispatcher: agentFor(true), verified: true }];
+      : [{ base: new URL(`https://${this.host}/`), dispatcher: await agentFor(true), verified: true }];
     let firstErr: unknown;
     for (const ep of candidates) {
       try {
@@ -561,7 +570,7 @@ export class RegistryClient {
       if (req.body === undefined && (req.method === 'PUT' || req.method === 'POST' || req.method === 'PATCH')) headers['content-length'] = '0';
       let res: Dispatcher.ResponseData;
       try {
-        res = await request(u, { dispatcher: ep.dispatcher, method: req.method, headers, body: req.body });
+        res = await (await undici()).request(u, { dispatcher: ep.dispatcher, method: req.method, headers, body: req.body });
       } catch (err) {
         // The body stream's own failure (a VerifyingStream's mismatch) is the error to report.
         if (isStream(req.body) && req.body.errored && errorCode(req.body.errored) !== 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH') throw req.body.errored;
