@@ -6,9 +6,13 @@ import pjson from '../package.json' with { type: 'json' };
 import Images from './commands/images.ts';
 import Import from './commands/import.ts';
 import Info from './commands/info.ts';
+import Ps from './commands/ps.ts';
+import Rm from './commands/rm.ts';
+import Rmi from './commands/rmi.ts';
 import Run from './commands/run.ts';
+import Tag from './commands/tag.ts';
 
-export const COMMANDS = { images: Images, import: Import, info: Info, run: Run };
+export const COMMANDS = { images: Images, import: Import, info: Info, ps: Ps, rm: Rm, rmi: Rmi, run: Run, tag: Tag };
 
 export async function main(argv: string[]): Promise<void> {
   // the package dir, from src/ and from dist/
