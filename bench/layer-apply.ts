@@ -9,7 +9,7 @@
 // read) into a fresh dir. Prints medians, MB/s of the compressed and uncompressed size, the
 // ratio pkit/tar and pkit's peak RSS for both layer sizes.
 import { spawnSync } from 'node:child_process';
-import { Prng, content } from './lib/content.ts';
+import { Prng, writeTree } from './lib/content.ts';
 import { closeSync, createReadStream, createWriteStream, existsSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -57,46 +57,7 @@ async function generate(spec: LayerSpec, path: string): Promise<void> {
   const p = pack();
   const tmp = `${path}.tmp-${process.pid}`;
   const written = pipeline(p, createGzip({ level: 6 }), createWriteStream(tmp));
-  const mtime = new Date('2024-01-01T00:00:00Z');
-  const add = (header: Parameters<Pack['entry']>[0], body?: Buffer): Promise<void> =>
-    new Promise((resolve, reject) => {
-      const cb = (err?: Error | null) => (err ? reject(err) : resolve());
-      if (body) p.entry(header, body, cb);
-      else p.entry(header, cb);
-    });
-  const dirs: string[] = [];
-  for (let a = 0; a < 16; a++) {
-    dirs.push(`usr/lib${a}`);
-    for (let b = 0; b < 8; b++) dirs.push(`usr/lib${a}/pkg${b}`, `usr/lib${a}/pkg${b}/sub`);
-  }
-  await add({ name: 'usr', type: 'directory', mode: 0o755, mtime });
-  for (const d of dirs) await add({ name: d, type: 'directory', mode: 0o755, mtime });
-  for (let i = 0; i < spec.smallFiles; i++) {
-    const size = 512 + rng.int(16 * 1024 - 512);
-    const d = dirs[i % dirs.length]!;
-    await add({ name: `${d}/file-${i}.dat`, type: 'file', mode: i % 10 === 0 ? 0o755 : 0o644, mtime, size }, content(rng, size, 0.5));
-    if (i % 500 === 0) await add({ name: `${d}/link-${i}`, type: 'symlink', linkname: `file-${i}.dat`, mode: 0o777, mtime });
-  }
-  for (let i = 0; i < spec.largeFiles; i++) {
-    // Streamed in, not built in memory: one header, then the body in 1 MiB pieces.
-    const size = spec.largeSize;
-    await new Promise<void>((resolve, reject) => {
-      const w = p.entry({ name: `opt/big/blob-${i}.bin`, type: 'file', mode: 0o644, mtime, size }, (err) => (err ? reject(err) : resolve()));
-      let left = size;
-      const pump = (): void => {
-        while (left > 0) {
-          const n = Math.min(left, 1 << 20);
-          left -= n;
-          if (!w.write(content(rng, n, 0.85))) {
-            w.once('drain', pump);
-            return;
-          }
-        }
-        w.end();
-      };
-      pump();
-    });
-  }
+  await writeTree(p, rng, { root: 'usr', smallFiles: spec.smallFiles, largeFiles: spec.largeFiles, largeSize: spec.largeSize, largeRandom: 0.85, bigDir: 'opt/big', bigDirEntry: false });
   p.finalize();
   await written;
   renameSync(tmp, path);

@@ -42,7 +42,7 @@
 // 20 ms until it exits; the last read before exit is within 20 ms of the end.
 import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { Prng, content } from './lib/content.ts';
+import { Prng, writeTree } from './lib/content.ts';
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -123,50 +123,7 @@ async function generateLayer(spec: LayerSpec, blobs: string): Promise<{ desc: De
   const raw = new Tap();
   const gz = new Tap();
   const written = pipeline(p, raw, createGzip({ level: 6 }), gz, createWriteStream(tmp));
-  const mtime = new Date('2024-01-01T00:00:00Z');
-  const add = (header: Parameters<Pack['entry']>[0], body?: Buffer): Promise<void> =>
-    new Promise((resolve, reject) => {
-      const cb = (err?: Error | null) => (err ? reject(err) : resolve());
-      if (body) p.entry(header, body, cb);
-      else p.entry(header, cb);
-    });
-  const top = spec.name;
-  await add({ name: top, type: 'directory', mode: 0o755, mtime });
-  const dirs: string[] = [];
-  if (spec.smallFiles > 0) {
-    for (let a = 0; a < 16; a++) {
-      dirs.push(`${top}/lib${a}`);
-      for (let b = 0; b < 8; b++) dirs.push(`${top}/lib${a}/pkg${b}`, `${top}/lib${a}/pkg${b}/sub`);
-    }
-  }
-  for (const d of dirs) await add({ name: d, type: 'directory', mode: 0o755, mtime });
-  for (let i = 0; i < spec.smallFiles; i++) {
-    const size = 512 + rng.int(16 * 1024 - 512);
-    const d = dirs[i % dirs.length]!;
-    await add({ name: `${d}/file-${i}.dat`, type: 'file', mode: i % 10 === 0 ? 0o755 : 0o644, mtime, size }, content(rng, size, 0.5));
-    if (i % 500 === 0) await add({ name: `${d}/link-${i}`, type: 'symlink', linkname: `file-${i}.dat`, mode: 0o777, mtime });
-  }
-  if (spec.largeFiles > 0) await add({ name: `${top}/big`, type: 'directory', mode: 0o755, mtime });
-  for (let i = 0; i < spec.largeFiles; i++) {
-    // Streamed in, not built in memory: one header, then the body in 1 MiB pieces.
-    const size = spec.largeSize;
-    await new Promise<void>((resolve, reject) => {
-      const w = p.entry({ name: `${top}/big/blob-${i}.bin`, type: 'file', mode: 0o644, mtime, size }, (err) => (err ? reject(err) : resolve()));
-      let left = size;
-      const pump = (): void => {
-        while (left > 0) {
-          const n = Math.min(left, 1 << 20);
-          left -= n;
-          if (!w.write(content(rng, n, spec.largeRandom))) {
-            w.once('drain', pump);
-            return;
-          }
-        }
-        w.end();
-      };
-      pump();
-    });
-  }
+  await writeTree(p, rng, { root: spec.name, smallFiles: spec.smallFiles, largeFiles: spec.largeFiles, largeSize: spec.largeSize, largeRandom: spec.largeRandom, bigDir: `${spec.name}/big`, bigDirEntry: true });
   p.finalize();
   await written;
   const hex = gz.hash.digest('hex');

@@ -5,6 +5,7 @@ import * as assert from 'uvu/assert';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { rawTarHeader } from '../unit/storage/tar-fixtures.ts';
 import { REGISTRY, ok, requireBuild, run, start, tempDir } from './helpers.ts';
 
 /** Sizes of the files being written in a store's scratch area. */
@@ -29,21 +30,8 @@ test('SIGKILL during a pull into the local store: no image under the name; a rer
   // A 48 MB layer of random bytes (gzip cannot shrink it), pushed once.
   const seed = tempDir('pkit-kill-seed');
   const tar = join(seed, 'big.tar');
-  const header = Buffer.alloc(512);
-  header.write('big.bin', 0);
-  header.write('0000644\0', 100);
-  header.write('0000000\0', 108);
-  header.write('0000000\0', 116);
   const size = 48 << 20;
-  header.write(`${size.toString(8).padStart(11, '0')}\0`, 124);
-  header.write('00000000000\0', 136);
-  header.write('0', 156);
-  header.write('ustar\0', 257);
-  header.write('00', 263);
-  header.fill(' ', 148, 156);
-  let sum = 0;
-  for (const b of header) sum += b;
-  header.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148);
+  const header = rawTarHeader('big.bin', size);
   writeFileSync(tar, Buffer.concat([header, randomBytes(size), Buffer.alloc(1024)]));
   const seedRoot = tempDir('pkit-kill-store');
   ok(run('prun', ['--root', seedRoot, 'import', tar, 'big:1']), 'import');

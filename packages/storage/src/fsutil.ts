@@ -1,6 +1,6 @@
 // File primitives every store write goes through: write to a temp path, fsync, rename.
 import { chmodSync, closeSync, fsyncSync, lstatSync, openSync, readdirSync, rmSync, constants as C } from 'node:fs';
-import { open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { StoreError, isErrno } from './errors.ts';
 
@@ -99,4 +99,15 @@ function makeDirsWritable(path: string): void {
   if (!st.isDirectory()) return;
   if ((st.mode & 0o700) !== 0o700) chmodSync(path, (st.mode & 0o7777) | 0o700);
   for (const name of readdirSync(path)) makeDirsWritable(join(path, name));
+}
+
+/** Whether `path` is a regular file of exactly `size` bytes (a blob already in place). */
+export async function isFileOfSize(path: string, size: number): Promise<boolean> {
+  try {
+    const st = await stat(path);
+    return st.isFile() && st.size === size;
+  } catch (err) {
+    if (isErrno(err, 'ENOENT')) return false;
+    throw err;
+  }
 }

@@ -12,27 +12,9 @@ import { applyLayerTar } from '../../../packages/storage/src/layers/apply.ts';
 import { removeImage } from '../../../packages/storage/src/gc.ts';
 import { Store } from '../../../packages/storage/src/store.ts';
 import { ScratchArea, cleanAbandonedScratch } from '../../../packages/storage/src/tmp.ts';
-import { buildTar, dir, file } from './tar-fixtures.ts';
+import { buildTar, dir, file, rawTarHeader as header } from './tar-fixtures.ts';
 import { openTempStore, rejects, runWorker, tempDir } from './helpers.ts';
 
-/** A raw 512-byte ustar header (the fields tar-stream reads), with its checksum. */
-function header(name: string, size: number, type: string): Buffer {
-  const h = Buffer.alloc(512);
-  h.write(name, 0, 100);
-  h.write('0000644\0', 100);
-  h.write('0000000\0', 108);
-  h.write('0000000\0', 116);
-  h.write(`${size.toString(8).padStart(11, '0')}\0`, 124);
-  h.write('00000000000\0', 136);
-  h.write(type, 156);
-  h.write('ustar\0', 257);
-  h.write('00', 263);
-  h.fill(' ', 148, 156);
-  let sum = 0;
-  for (const b of h) sum += b;
-  h.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148);
-  return h;
-}
 
 const pad = (b: Buffer) => Buffer.concat([b, Buffer.alloc((512 - (b.length % 512)) % 512)]);
 const paxRecord = (k: string, v: string) => {

@@ -72,3 +72,25 @@ export const file = (name: string, content: string | Buffer = '', extra: Partial
 export const dir = (name: string, extra: Partial<TarEntry> = {}): TarEntry => ({ name, type: 'directory', ...extra });
 export const symlink = (name: string, linkname: string, extra: Partial<TarEntry> = {}): TarEntry => ({ name, type: 'symlink', linkname, ...extra });
 export const hardlink = (name: string, linkname: string, extra: Partial<TarEntry> = {}): TarEntry => ({ name, type: 'link', linkname, ...extra });
+
+/**
+ * A raw 512-byte ustar header (the fields tar-stream reads), with its checksum: for hostile or huge
+ * entries that tar-stream's packer would refuse or hold in memory.
+ */
+export function rawTarHeader(name: string, size: number, type = '0'): Buffer {
+  const h = Buffer.alloc(512);
+  h.write(name, 0, 100);
+  h.write('0000644\0', 100);
+  h.write('0000000\0', 108);
+  h.write('0000000\0', 116);
+  h.write(`${size.toString(8).padStart(11, '0')}\0`, 124);
+  h.write('00000000000\0', 136);
+  h.write(type, 156);
+  h.write('ustar\0', 257);
+  h.write('00', 263);
+  h.fill(' ', 148, 156);
+  let sum = 0;
+  for (const b of h) sum += b;
+  h.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148);
+  return h;
+}

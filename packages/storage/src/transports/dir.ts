@@ -16,7 +16,7 @@ import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { digestOf, parseDigest, type Digest } from '../digest.ts';
 import { DigestMismatchError, NotFoundError, StoreError, isErrno } from '../errors.ts';
-import { atomicWriteFile, fsyncDir } from '../fsutil.ts';
+import { atomicWriteFile, fsyncDir, isFileOfSize } from '../fsutil.ts';
 import { DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, OCI_INDEX, OCI_MANIFEST } from '../media-types.ts';
 import type { Descriptor } from '../oci-types.ts';
 import { MAX_MANIFEST_BYTES, parseManifestBytes } from '../validate.ts';
@@ -154,14 +154,8 @@ class DirDestination implements ImageDestination {
     return p;
   }
 
-  async hasBlob(desc: Descriptor): Promise<boolean> {
-    try {
-      const st = await stat(blobFile(this.dir, desc.digest));
-      return st.isFile() && st.size === desc.size;
-    } catch (err) {
-      if (isErrno(err, 'ENOENT')) return false;
-      throw err;
-    }
+  hasBlob(desc: Descriptor): Promise<boolean> {
+    return isFileOfSize(blobFile(this.dir, desc.digest), desc.size);
   }
 
   async putBlob(stream: Readable, blob: BlobToPut): Promise<StoredBlob> {

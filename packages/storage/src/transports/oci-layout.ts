@@ -20,7 +20,7 @@ import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { digestOf, parseDigest, type Digest } from '../digest.ts';
 import { DigestMismatchError, NotFoundError, StoreError, isErrno } from '../errors.ts';
-import { atomicWriteFile, fsyncDir, readdirOrEmpty } from '../fsutil.ts';
+import { atomicWriteFile, fsyncDir, readdirOrEmpty, isFileOfSize } from '../fsutil.ts';
 import { withLock } from '../lock.ts';
 import { DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, OCI_INDEX, OCI_MANIFEST } from '../media-types.ts';
 import type { Descriptor } from '../oci-types.ts';
@@ -414,14 +414,8 @@ export class OciLayoutDestination implements ImageDestination {
     return dir;
   }
 
-  async hasBlob(desc: Descriptor): Promise<boolean> {
-    try {
-      const st = await stat(this.blobPath(desc.digest));
-      return st.isFile() && st.size === desc.size;
-    } catch (err) {
-      if (isErrno(err, 'ENOENT')) return false;
-      throw err;
-    }
+  hasBlob(desc: Descriptor): Promise<boolean> {
+    return isFileOfSize(this.blobPath(desc.digest), desc.size);
   }
 
   async putBlob(stream: Readable, blob: BlobToPut): Promise<StoredBlob> {
