@@ -12,7 +12,17 @@ import Rmi from './commands/rmi.ts';
 import Run from './commands/run.ts';
 import Tag from './commands/tag.ts';
 
-export const COMMANDS = { images: Images, import: Import, info: Info, ps: Ps, rm: Rm, rmi: Rmi, run: Run, tag: Tag };
+// One entry per line (several people add commands here). Topic commands use "topic:verb" ids.
+export const COMMANDS = {
+  images: Images,
+  import: Import,
+  info: Info,
+  ps: Ps,
+  rm: Rm,
+  rmi: Rmi,
+  run: Run,
+  tag: Tag,
+};
 
 export async function main(argv: string[]): Promise<void> {
   // the package dir, from src/ and from dist/
