@@ -3,6 +3,14 @@
 import { runCli } from '@pkit/cli-common';
 import { fileURLToPath } from 'node:url';
 import pjson from '../package.json' with { type: 'json' };
+import Create from './commands/create.ts';
+import Exec from './commands/exec.ts';
+import Kill from './commands/kill.ts';
+import Logs from './commands/logs.ts';
+import Restart from './commands/restart.ts';
+import Start from './commands/start.ts';
+import Stop from './commands/stop.ts';
+import Wait from './commands/wait.ts';
 import Images from './commands/images.ts';
 import Import from './commands/import.ts';
 import Info from './commands/info.ts';
@@ -14,6 +22,14 @@ import Tag from './commands/tag.ts';
 
 // One entry per line (several people add commands here). Topic commands use "topic:verb" ids.
 export const COMMANDS = {
+  create: Create,
+  exec: Exec,
+  kill: Kill,
+  logs: Logs,
+  restart: Restart,
+  start: Start,
+  stop: Stop,
+  wait: Wait,
   images: Images,
   import: Import,
   info: Info,

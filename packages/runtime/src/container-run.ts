@@ -37,6 +37,22 @@ export interface CreateContainerOptions {
   idmap?: IDMappings;
   /** Default: hostFacts(). */
   host?: HostFacts;
+  /** More settings kept in the record's config (beside `run`). */
+  meta?: Record<string, unknown>;
+  /**
+   * Called once the container's directory exists, before its spec is written: returns run
+   * options that depend on it (files written there and bind-mounted, the user looked up in the
+   * image's layers). Its `mounts` are added to those of `run`.
+   */
+  prepare?: (ctx: PrepareContext) => Promise<Partial<RunOptions>>;
+}
+
+export interface PrepareContext {
+  record: ContainerRecord;
+  dir: string;
+  /** The image's layer directories, top layer first. */
+  layerDirs: string[];
+  image: ImageConfig;
 }
 
 export interface CreatedContainer {
@@ -46,6 +62,7 @@ export interface CreatedContainer {
   bundle: Bundle;
   spec: Spec;
   idmap: IDMappings;
+  image: ImageConfig;
 }
 
 /** The overlay options cannot quote these: a store path holding one is refused. */
@@ -99,7 +116,7 @@ export async function createContainer(store: Store, opts: CreateContainerOptions
       ...(opts.name !== undefined ? { name: opts.name } : {}),
       image: image.id,
       imageName: opts.image,
-      config: { run: opts.run ?? {} },
+      config: { ...opts.meta, run: opts.run ?? {} },
     }),
   );
   const dir = store.containers.containerDir(record.id);
@@ -107,17 +124,23 @@ export async function createContainer(store: Store, opts: CreateContainerOptions
     const upper = join(dir, 'upper');
     const work = join(dir, 'work');
     const rootfs = join(dir, 'rootfs');
-    for (const d of [upper, work, rootfs]) await mkdir(d, { mode: 0o700 });
+    // The overlay root takes the upper dir's mode: 0755 as an image root is, or only root
+    // could find anything in the container.
+    await mkdir(upper, { mode: 0o755 });
+    for (const d of [work, rootfs]) await mkdir(d, { mode: 0o700 });
     if (lower.length === 0) {
       // overlayfs needs a lower dir: an image without layers gets an empty one.
       const empty = join(dir, 'empty');
       await mkdir(empty, { mode: 0o755 });
       lower.push(empty);
     }
-    const spec = buildSpec(config, { ...opts.run, rootfs, idmap }, host);
+    const layerDirs = image.layers.length ? [...lower] : [];
+    const extra = opts.prepare ? await opts.prepare({ record, dir, layerDirs, image: config }) : {};
+    const mounts = [...(opts.run?.mounts ?? []), ...(extra.mounts ?? [])];
+    const spec = buildSpec(config, { ...opts.run, ...extra, ...(mounts.length ? { mounts } : {}), rootfs, idmap }, host);
     spec.mounts = [overlayRootMount(lower, upper, work), ...(spec.mounts ?? [])];
     const bundle = await writeBundle(dir, spec);
-    return { record, dir, bundle, spec, idmap };
+    return { record, dir, bundle, spec, idmap, image: config };
   } catch (err) {
     await removeContainer(store, record.id).catch(() => {});
     throw err;

@@ -2,7 +2,7 @@
 // container runs and leaves a monitor that logs its output in podman's k8s-file format and
 // records the exit code in <root>/<id>/exit and <exitDir>/<id>. crun has no monitor of its own
 // (podman pairs it with conmon), so only the helper is accepted here.
-import { closeSync, createReadStream, mkdtempSync, openSync, readFileSync, readSync, rmSync } from 'node:fs';
+import { closeSync, createReadStream, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -235,5 +235,40 @@ export async function* followLog(path: string, until: Promise<unknown>, opts: { 
     }
     if (last) return;
     await sleep(interval);
+  }
+}
+
+/** RFC3339Nano in UTC, as the monitor writes it (Date has milliseconds: the rest is zeros). */
+function logTime(d = new Date()): string {
+  return d.toISOString().replace(/\.(\d{3})Z$/, '.$1000000Z');
+}
+
+/**
+ * Writes a k8s-file log from output chunks, as the monitor does for detached containers:
+ * one `F` record per complete line, a `P` record for the tail of a chunk without its newline.
+ * Used by `prun run` in the foreground, which passes the output through and keeps the log.
+ */
+export class LogWriter {
+  private readonly fd: number;
+
+  constructor(path: string) {
+    this.fd = openSync(path, 'a', 0o600);
+  }
+
+  write(stream: LogRecord['stream'], chunk: Buffer): void {
+    const time = logTime();
+    let out = '';
+    let start = 0;
+    while (start < chunk.length) {
+      const nl = chunk.indexOf(10, start);
+      const end = nl === -1 ? chunk.length : nl;
+      out += `${time} ${stream} ${nl === -1 ? 'P' : 'F'} ${chunk.subarray(start, end).toString('utf8')}\n`;
+      start = end + 1;
+    }
+    if (out) writeSync(this.fd, out);
+  }
+
+  close(): void {
+    closeSync(this.fd);
   }
 }

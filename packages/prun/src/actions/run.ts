@@ -1,171 +1,208 @@
-// The work of `prun run`, loaded only when that command runs: create the container from the
-// stored image (@pkit/runtime createContainer), run it in the foreground with pkit-runtime,
-// and return the exit code podman would give.
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Store, StoreError } from '@pkit/storage';
-import { createContainer, removeContainer, runtimeBinary, startContainer, type RunOptions } from '@pkit/runtime';
+// The work of `prun run` and `prun create`, loaded only when those commands run: the
+// container from the stored image (@pkit/runtime createContainer), then in the foreground
+// (run), under the monitor (run -d), or not at all (create).
+import { rmSync, writeFileSync } from 'node:fs';
+import { Store, StoreError, findImage, type ContainerRecord } from '@pkit/storage';
+import {
+  LogWriter,
+  computeIDMappings,
+  createContainer,
+  currentIdmapHost,
+  parseUsernsMode,
+  runtimeBinary,
+  startContainer,
+  type CreatedContainer,
+  type RunOptions,
+} from '@pkit/runtime';
+import { baseRunOptions, badInput, parseLabels, type ContainerRequest } from './container-request.ts';
+import { StderrFilter } from './stderr-filter.ts';
+import { engine, logPath, meta, refresh, startInBackground, type ContainerMeta, type Engine } from './containers.ts';
 
-export interface RunRequest {
-  root: string | undefined;
-  image: string;
-  command: string[];
-  rm: boolean;
-  interactive: boolean;
-  name?: string;
-  env: string[];
-  workdir?: string;
-  entrypoint?: string;
-  hostname?: string;
-  network?: string;
-}
+export type { ContainerRequest } from './container-request.ts';
 
-// The helper built in this repository. The same depth from src/actions/ and from the bundle's
-// dist/chunks/, where @pkit/runtime's own HELPER_PATH (relative to its source) does not hold.
-const HELPER = fileURLToPath(new URL('../../../../native/build/Release/pkit-runtime', import.meta.url));
-
-/** `-e KEY=VALUE`; `-e KEY` takes KEY from our environment, and is dropped when unset (podman). */
-export function envEntries(values: string[], env: NodeJS.ProcessEnv = process.env): string[] {
-  const out: string[] = [];
-  for (const v of values) {
-    const eq = v.indexOf('=');
-    if (eq === 0) throw new StoreError(`invalid environment variable "${v}": expected KEY=VALUE or KEY`, 'PKIT_BAD_INPUT');
-    if (eq > 0) out.push(v);
-    else if (env[v] !== undefined) out.push(`${v}=${env[v]}`);
-  }
-  return out;
-}
-
-/** `--entrypoint X`: a JSON array, else one word; "" runs no entrypoint (podman). */
-export function parseEntrypoint(value: string): string[] {
-  if (value.trimStart().startsWith('[')) {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(value);
-    } catch {
-      parsed = undefined;
-    }
-    if (!Array.isArray(parsed) || !parsed.every((s) => typeof s === 'string')) {
-      throw new StoreError(`--entrypoint ${value}: expected a command or a JSON array of strings`, 'PKIT_BAD_INPUT');
-    }
-    return parsed as string[];
-  }
-  return [value];
-}
-
-/**
- * The runtime's own error (one "pkit-runtime: ..." line, before the container's command ran)
- * is held back from the start of stderr; when the run ends with 125/126/127 it is printed as
- * prun's "Error: ..." line, otherwise as it came. Everything else passes through unchanged.
- */
-class StderrFilter {
-  private static readonly PREFIX = 'pkit-runtime: ';
-  private mode: 'sniff' | 'pass' = 'sniff';
-  private pending = Buffer.alloc(0);
-  private held: string | undefined;
-
-  write(chunk: Buffer): void {
-    if (this.mode === 'pass') {
-      process.stderr.write(chunk);
-      return;
-    }
-    this.pending = Buffer.concat([this.pending, chunk]);
-    const text = this.pending.toString('latin1');
-    const p = StderrFilter.PREFIX;
-    if (text.length < p.length ? !p.startsWith(text) : !text.startsWith(p)) {
-      this.flushPending();
-      return;
-    }
-    const nl = this.pending.indexOf(0x0a);
-    if (nl === -1) return;
-    this.held = this.pending.subarray(0, nl).toString('utf8');
-    const rest = this.pending.subarray(nl + 1);
-    this.pending = Buffer.alloc(0);
-    this.mode = 'pass';
-    if (rest.length) process.stderr.write(rest);
-  }
-
-  private flushPending(): void {
-    this.mode = 'pass';
-    if (this.pending.length) process.stderr.write(this.pending);
-    this.pending = Buffer.alloc(0);
-  }
-
-  end(exitCode: number): void {
-    if (this.held !== undefined) {
-      if (exitCode >= 125 && exitCode <= 127) process.stderr.write(`Error: ${this.held.slice(StderrFilter.PREFIX.length)}\n`);
-      else process.stderr.write(`${this.held}\n`);
-      this.held = undefined;
-    }
-    this.flushPending();
-  }
-}
-
-/** Runs the container in the foreground; resolves to the exit code for prun. */
-export async function runAction(req: RunRequest): Promise<number> {
+/** Creates the container the request describes; nothing is left behind when it fails. */
+export async function createFromRequest(e: Engine, req: ContainerRequest): Promise<CreatedContainer> {
+  const run: Omit<RunOptions, 'rootfs' | 'idmap'> = baseRunOptions(req);
   if (req.network !== undefined && req.network !== 'none' && req.network !== 'host') {
-    throw new StoreError(`--network ${req.network}: only "none" and "host" are supported so far`, 'PKIT_BAD_INPUT');
+    throw badInput(`--network ${req.network}: only "none" and "host" are supported so far`);
   }
-  const runtime = runtimeBinary({ helperPath: HELPER });
-  if (runtime.kind !== 'pkit-runtime') {
-    throw new StoreError(`prun run needs pkit-runtime (the overlay root is its convention), found ${runtime.path}: build it with pnpm install`, 'PKIT_RUNTIME');
+  run.network = (req.network ?? 'none') as 'none' | 'host';
+  let usernsMode;
+  try {
+    usernsMode = parseUsernsMode(req.userns);
+  } catch (err) {
+    throw badInput((err as Error).message);
   }
-  const run: Omit<RunOptions, 'rootfs' | 'idmap'> = {
-    ...(req.command.length ? { args: req.command } : {}),
-    ...(req.entrypoint !== undefined ? { entrypoint: parseEntrypoint(req.entrypoint) } : {}),
-    ...(req.env.length ? { env: envEntries(req.env) } : {}),
-    ...(req.workdir !== undefined ? { cwd: req.workdir } : {}),
-    ...(req.hostname !== undefined ? { hostname: req.hostname } : {}),
-    network: (req.network ?? 'none') as 'none' | 'host',
+  await findImage(e.store, req.image); // unknown image: the lookup's own message
+  const idmap = computeIDMappings(currentIdmapHost(), usernsMode);
+  // The cidfile is claimed first: an existing one fails before anything is created.
+  if (req.cidfile !== undefined) writeCidfile(req.cidfile, '');
+  const m: ContainerMeta = {
+    ...(req.rm ? { autoRemove: true } : {}),
+    ...(req.tty ? { tty: true } : {}),
+    ...(req.interactive ? { interactive: true } : {}),
+    ...(req.stopSignal !== undefined ? { stopSignal: req.stopSignal } : {}),
+    ...(req.stopTimeout !== undefined ? { stopTimeout: req.stopTimeout } : {}),
+    ...(req.labels.length ? { labels: parseLabels(req.labels) } : {}),
+    ...(req.user !== undefined ? { user: req.user } : {}),
+    network: run.network,
   };
+  let created: CreatedContainer;
+  try {
+    created = await createContainer(e.store, {
+      image: req.image,
+      ...(req.name !== undefined ? { name: req.name } : {}),
+      run,
+      idmap,
+      meta: m as Record<string, unknown>,
+      prepare: async ({ image }) => {
+        // The image's StopSignal is the default for `prun stop`.
+        if (req.stopSignal === undefined && image.config?.StopSignal) m.stopSignal = image.config.StopSignal;
+        return {};
+      },
+    });
+  } catch (err) {
+    if (req.cidfile !== undefined) rmSync(req.cidfile, { force: true });
+    // buildSpec's option errors are the user's: report them as such, not as a bug.
+    if (err instanceof Error && !(err instanceof StoreError) && !('code' in err)) throw badInput(err.message);
+    throw err;
+  }
+  const command = created.spec.process?.args ?? [];
+  created.record = await e.store.containers.update(created.record.id, { config: { ...meta(created.record), ...m, command } as Record<string, unknown> });
+  for (const w of created.idmap.warnings) process.stderr.write(`${w}\n`);
+  if (req.cidfile !== undefined) writeFileSync(req.cidfile, created.record.id);
+  return created;
+}
+
+function writeCidfile(path: string, id: string): void {
+  try {
+    writeFileSync(path, id, { flag: 'wx' });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw badInput(`--cidfile ${path}: ${code === 'EEXIST' ? 'the file exists already: remove it or choose another' : (err as Error).message}`);
+  }
+}
+
+/** `prun create`: prints the new container's id. */
+export async function createAction(req: ContainerRequest): Promise<number> {
   const store = Store.open({ root: req.root });
   try {
-    let created;
-    try {
-      created = await createContainer(store, { image: req.image, ...(req.name !== undefined ? { name: req.name } : {}), run });
-    } catch (err) {
-      // buildSpec's option errors are the user's: report them as such, not as a bug.
-      if (err instanceof Error && !(err instanceof StoreError) && !('code' in err)) throw new StoreError(err.message, 'PKIT_BAD_INPUT');
-      throw err;
-    }
-    for (const w of created.idmap.warnings) process.stderr.write(`${w}\n`);
-    const { record, dir } = created;
-    const stateRoot = join(store.paths.runRoot, 'runtime');
-    mkdirSync(stateRoot, { recursive: true, mode: 0o700 });
-    let exitCode = 125;
-    try {
-      await store.containers.update(record.id, { state: 'running' });
-      const filter = new StderrFilter();
-      const running = startContainer({
-        runtime,
-        bundle: dir,
-        id: record.id,
-        root: stateRoot,
-        stdio: [req.interactive ? 'inherit' : 'ignore', 'inherit', 'pipe'],
-      });
-      const stderrDone = new Promise<void>((resolve) => {
-        const s = running.child.stderr;
-        if (!s) return resolve();
-        s.on('data', (c: Buffer) => filter.write(c));
-        s.on('end', resolve);
-        s.on('error', () => resolve());
-      });
-      const result = await running.result;
-      await stderrDone;
-      exitCode = result.exitCode;
-      filter.end(exitCode);
-      if (result.runtimeError) process.stderr.write(`Error: ${result.runtimeError.split('\n').join(' ')}\n`);
-    } finally {
-      if (req.rm) {
-        await removeContainer(store, record.id, { idmap: created.idmap, helper: HELPER });
-      } else {
-        const prev = (await store.containers.get(record.id))?.config ?? {};
-        await store.containers.update(record.id, { state: 'exited', config: { ...prev, exitCode } });
-      }
-    }
-    return exitCode;
+    const created = await createFromRequest(engine(store), req);
+    process.stdout.write(`${created.record.id}\n`);
+    return 0;
   } finally {
     store.close();
   }
+}
+
+/** `prun run`: the exit code for prun (the container's own in the foreground). */
+export async function runAction(req: ContainerRequest & { detach: boolean }): Promise<number> {
+  if (req.runtime !== undefined) checkRuntime(req.runtime, req.detach);
+  if (req.detach && req.rm && req.tty) {
+    // fine: podman allows it too
+  }
+  const store = Store.open({ root: req.root });
+  try {
+    const e = engine(store);
+    const created = await createFromRequest(e, req);
+    if (req.detach) {
+      try {
+        await startInBackground(e, created.record);
+      } catch (err) {
+        await cleanupFailed(e, created.record.id, req.rm);
+        throw err;
+      }
+      process.stdout.write(`${created.record.id}\n`);
+      return 0;
+    }
+    return await runInForeground(e, created.record, { keepLog: !req.rm && !req.tty, tty: req.tty, interactive: req.interactive });
+  } finally {
+    store.close();
+  }
+}
+
+/** `--runtime`: pkit-runtime runs everything; crun and runc cannot mount the overlay root. */
+function checkRuntime(name: string, _detach: boolean): void {
+  const r = runtimeBinary({ runtime: name });
+  if (r.kind !== 'pkit-runtime') {
+    throw badInput(`--runtime ${name}: prun containers need pkit-runtime (their overlay root is mounted by it); crun and runc run bundles through @pkit/runtime only`);
+  }
+}
+
+async function cleanupFailed(e: Engine, id: string, remove: boolean): Promise<void> {
+  const rec = await e.store.containers.get(id);
+  if (!rec) return;
+  if (remove) {
+    const { removeRecord } = await import('./containers.ts');
+    await removeRecord(e, rec, true).catch(() => {});
+  } else {
+    await e.store.containers.update(id, { state: 'exited', config: { ...meta(rec), exitCode: 125 } as Record<string, unknown> });
+  }
+}
+
+/**
+ * Runs a created (or exited) container with this process's stdio. With `keepLog`, stdout and
+ * stderr pass through this process and are also logged (prun logs); else they are the
+ * container's own.
+ */
+export async function runInForeground(e: Engine, record: ContainerRecord, opts: { keepLog: boolean; tty: boolean; interactive: boolean }): Promise<number> {
+  const dir = e.store.containers.containerDir(record.id);
+  const log = opts.keepLog ? new LogWriter(logPath(e, record.id)) : undefined;
+  let exitCode = 125;
+  try {
+    await e.store.containers.update(record.id, {
+      state: 'running',
+      config: { ...meta(record), ownerPid: process.pid, startedAt: new Date().toISOString() } as Record<string, unknown>,
+    });
+    const filter = new StderrFilter((c) => {
+      log?.write('stderr', c);
+      process.stderr.write(c);
+    });
+    const running = startContainer({
+      runtime: e.runtime,
+      bundle: dir,
+      id: record.id,
+      root: e.stateRoot,
+      stdio: opts.tty ? ['inherit', 'inherit', 'inherit'] : [opts.interactive ? 'inherit' : 'ignore', log ? 'pipe' : 'inherit', 'pipe'],
+    });
+    const stdoutDone = log ? passThrough(running.child.stdout, (c) => log.write('stdout', c)) : Promise.resolve();
+    const stderrDone = new Promise<void>((resolve) => {
+      const s = running.child.stderr;
+      if (!s) return resolve();
+      s.on('data', (c: Buffer) => filter.write(c));
+      s.on('end', resolve);
+      s.on('error', () => resolve());
+    });
+    const result = await running.result;
+    await Promise.all([stdoutDone, stderrDone]);
+    exitCode = result.exitCode;
+    filter.end(exitCode);
+    if (result.runtimeError) process.stderr.write(`Error: ${result.runtimeError.split('\n').join(' ')}\n`);
+  } finally {
+    log?.close();
+    const rec = await e.store.containers.get(record.id);
+    if (rec) {
+      const done = await e.store.containers.update(record.id, {
+        config: { ...meta(rec), exitCode, finishedAt: new Date().toISOString(), ownerPid: 0 } as Record<string, unknown>,
+      });
+      await refresh(e, done); // records the exit (and removes a --rm container)
+    }
+  }
+  return exitCode;
+}
+
+/** Copies a child's stdout to ours (with backpressure), handing every chunk to `tap` too. */
+function passThrough(stream: NodeJS.ReadableStream | null | undefined, tap: (c: Buffer) => void): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (!stream) return resolve();
+    stream.on('data', (c: Buffer) => {
+      tap(c);
+      if (!process.stdout.write(c)) {
+        stream.pause();
+        process.stdout.once('drain', () => stream.resume());
+      }
+    });
+    stream.on('end', resolve);
+    stream.on('error', () => resolve());
+  });
 }

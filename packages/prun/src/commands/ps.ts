@@ -19,10 +19,11 @@ export default class Ps extends BaseCommand {
     const { readFile } = await import('node:fs/promises');
     const { join } = await import('node:path');
     const { Store, humanAge } = await import('@pkit/storage');
+    const { engine, listContainers } = await import('../actions/containers.ts');
     const store = Store.open({ root: flags.root });
     let rows;
     try {
-      const all = await store.containers.list();
+      const all = await listContainers(engine(store));
       const shown = flags.all ? all : all.filter((c) => c.state === 'running');
       rows = await Promise.all(
         shown.map(async (c) => {
@@ -66,7 +67,8 @@ export default class Ps extends BaseCommand {
     const table = rows.map(({ c, command, exitCode }) => {
       const cmd = command.join(' ');
       const age = humanAge(new Date(c.created));
-      const st = c.state === 'exited' || c.state === 'stopped' ? `Exited (${exitCode}) ${age}` : status(c.state, exitCode);
+      const at = (k: 'startedAt' | 'finishedAt') => (typeof c.config?.[k] === 'string' ? humanAge(new Date(c.config[k] as string)) : age);
+      const st = c.state === 'exited' || c.state === 'stopped' ? `Exited (${exitCode}) ${at('finishedAt')}` : c.state === 'running' ? `Up ${at('startedAt')}` : status(c.state, exitCode);
       return [id(c.id), c.imageName, flags['no-trunc'] || cmd.length <= 20 ? cmd : `${cmd.slice(0, 17)}...`, age, st, '', c.name];
     });
     const header = ['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'PORTS', 'NAMES'];

@@ -1,13 +1,15 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '@pkit/cli-common';
+import { CONTAINER_FLAGS, flagShapes, splitAtImage, toRequest } from './run-flags.ts';
 
 export default class Run extends BaseCommand {
   static override summary = 'Run a command in a new container';
   static override description =
-    'Options go before IMAGE; everything after IMAGE is the command and its arguments (as podman). Exits with the command\'s code: 125 when prun fails, 126 when the command cannot be executed, 127 when it is not found.';
+    'Options go before IMAGE; everything after IMAGE is the command and its arguments (as podman). Exits with the command\'s code: 125 when prun fails, 126 when the command cannot be executed, 127 when it is not found. With -d the container runs in the background and its ID is printed.';
   static override examples = [
     '<%= config.bin %> run --rm busybox echo hi',
-    '<%= config.bin %> run --rm -e A=1 -w /tmp busybox sh -c \'echo $A; pwd\'',
+    '<%= config.bin %> run --rm -it busybox sh',
+    '<%= config.bin %> run -d --name web busybox httpd -f -p 8080',
     'tar c . | <%= config.bin %> run --rm -i busybox tar x -C /tmp',
   ];
   // The command after IMAGE is taken as it is: flags there are the command's (see run()).
@@ -18,46 +20,18 @@ export default class Run extends BaseCommand {
     command: Args.string({ required: false, ignoreStdin: true, description: 'command and arguments (default: the image\'s)' }),
   };
   static override flags = {
-    rm: Flags.boolean({ summary: 'Remove the container when it exits' }),
-    interactive: Flags.boolean({ char: 'i', summary: 'Keep stdin open (else the container reads /dev/null)' }),
-    name: Flags.string({ summary: 'Name of the container (unique)' }),
-    env: Flags.string({ char: 'e', summary: 'Set an environment variable (KEY=VALUE, or KEY to take it from here)', multiple: true }),
-    workdir: Flags.string({ char: 'w', summary: 'Working directory inside the container' }),
-    entrypoint: Flags.string({ summary: 'Override the image\'s entrypoint (a command, or a JSON array)' }),
-    hostname: Flags.string({ char: 'h', summary: 'Container host name' }),
-    network: Flags.string({ summary: 'Network mode: none (default) or host', options: ['none', 'host'] }),
+    ...CONTAINER_FLAGS,
+    detach: Flags.boolean({ char: 'd', summary: 'Run in the background and print the container ID' }),
   };
 
   async run(): Promise<void> {
     // Split at IMAGE: oclif would otherwise read the command's own options (`sh -c ...`).
-    const valueFlags = new Set(['--root', '--name', '--env', '-e', '--workdir', '-w', '--entrypoint', '--hostname', '-h', '--network']);
-    let i = 0;
-    while (i < this.argv.length) {
-      const a = this.argv[i]!;
-      if (a === '--') break;
-      if (!a.startsWith('-') || a === '-') break;
-      i += valueFlags.has(a) ? 2 : 1;
-    }
-    const own = this.argv.slice(0, i);
-    let rest = this.argv.slice(i);
-    if (rest[0] === '--') rest = rest.slice(1);
-    const { flags } = await this.parse(Run, [...own, ...(rest.length ? [rest[0]!] : [])]);
-    const image = rest[0];
+    const { valueFlags, shortBooleans } = flagShapes({ ...Run.flags, root: { type: 'option' } } as never);
+    const { own, image, command } = splitAtImage(this.argv, valueFlags, shortBooleans);
+    const { flags } = await this.parse(Run, [...own, ...(image !== undefined ? [image] : [])]);
     if (image === undefined) this.error('"prun run" requires an IMAGE (see --help)', { exit: 125 });
     const { runAction } = await import('../actions/run.ts');
-    const code = await runAction({
-      root: flags.root,
-      image,
-      command: rest.slice(1),
-      rm: flags.rm,
-      interactive: flags.interactive,
-      env: flags.env ?? [],
-      ...(flags.name !== undefined ? { name: flags.name } : {}),
-      ...(flags.workdir !== undefined ? { workdir: flags.workdir } : {}),
-      ...(flags.entrypoint !== undefined ? { entrypoint: flags.entrypoint } : {}),
-      ...(flags.hostname !== undefined ? { hostname: flags.hostname } : {}),
-      ...(flags.network !== undefined ? { network: flags.network } : {}),
-    });
+    const code = await runAction({ ...toRequest(flags, image, command), detach: flags.detach });
     if (code !== 0) this.exit(code);
   }
 }

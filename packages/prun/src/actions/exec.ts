@@ -1,0 +1,85 @@
+// `prun exec`: a process in a running container, through `pkit-runtime exec --process`, with
+// the container's own process settings (user, capabilities, env) as the defaults.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { constants } from 'node:os';
+import { Store, StoreError } from '@pkit/storage';
+import { globalArgs, mergeEnv, type Spec } from '@pkit/runtime';
+import { envEntries, envFileEntries } from './container-request.ts';
+import { engine, findContainer, isRunning, type Engine } from './containers.ts';
+import { StderrFilter } from './stderr-filter.ts';
+import { resolveUser } from './users.ts';
+
+export interface ExecRequest {
+  root: string | undefined;
+  container: string;
+  command: string[];
+  interactive: boolean;
+  tty: boolean;
+  detach: boolean;
+  env: string[];
+  envFiles: string[];
+  workdir?: string;
+  user?: string;
+}
+
+/** podman gives 255 for exec in a container that is not running. */
+const EXIT_NOT_RUNNING = 255;
+
+type Process = NonNullable<Spec['process']>;
+
+async function execProcess(e: Engine, id: string, req: ExecRequest): Promise<Process> {
+  const spec = JSON.parse(readFileSync(join(e.store.containers.containerDir(id), 'config.json'), 'utf8')) as Spec;
+  const p: Process = { ...spec.process! };
+  p.args = req.command;
+  p.terminal = req.tty;
+  const extra = [...req.envFiles.flatMap((f) => envFileEntries(f)), ...envEntries(req.env)];
+  p.env = mergeEnv(p.env ?? [], req.tty ? ['TERM=xterm'] : [], extra);
+  if (req.workdir !== undefined) p.cwd = req.workdir;
+  if (req.user !== undefined) p.user = await resolveUser(e, id, req.user);
+  return p;
+}
+
+export async function execAction(req: ExecRequest): Promise<number> {
+  const store = Store.open({ root: req.root });
+  let tmp: string | undefined;
+  try {
+    const e = engine(store);
+    const rec = await findContainer(e, req.container);
+    if (!isRunning(rec)) {
+      process.stderr.write('Error: can only create exec sessions on running containers: container state improper\n');
+      return EXIT_NOT_RUNNING;
+    }
+    const proc = await execProcess(e, rec.id, req);
+    tmp = mkdtempSync(join(tmpdir(), 'pkit-exec-'));
+    const processFile = join(tmp, 'process.json');
+    writeFileSync(processFile, JSON.stringify(proc));
+    const args = [...globalArgs({ runtime: e.runtime, root: e.stateRoot }), 'exec', '--process', processFile, ...(req.detach ? ['--detach'] : []), rec.id];
+    const filter = new StderrFilter();
+    const child = spawn(e.runtime.path, args, {
+      stdio: [req.interactive || req.tty ? 'inherit' : 'ignore', 'inherit', req.tty ? 'inherit' : 'pipe'],
+    });
+    const forward = (sig: NodeJS.Signals) => () => child.kill(sig);
+    const handlers = (['SIGINT', 'SIGTERM', 'SIGHUP'] as const).map((s) => [s, forward(s)] as const);
+    for (const [s, h] of handlers) process.on(s, h);
+    child.stderr?.on('data', (c: Buffer) => filter.write(c));
+    const code = await new Promise<number>((resolve) => {
+      child.on('error', (err) => {
+        process.stderr.write(`Error: cannot start ${e.runtime.path}: ${err.message}\n`);
+        resolve(125);
+      });
+      child.on('close', (c, sig) => resolve(c ?? 128 + (sig ? constants.signals[sig] : 0)));
+    });
+    for (const [s, h] of handlers) process.off(s, h);
+    filter.end(code);
+    return code;
+  } catch (err) {
+    if (err instanceof Error && !(err instanceof StoreError) && !('code' in err)) throw new StoreError(err.message, 'PKIT_BAD_INPUT');
+    throw err;
+  } finally {
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+    store.close();
+  }
+}
