@@ -12,6 +12,7 @@ import Start from './commands/start.ts';
 import Stop from './commands/stop.ts';
 import Wait from './commands/wait.ts';
 import Images from './commands/images.ts';
+import Inspect from './commands/inspect.ts';
 import Import from './commands/import.ts';
 import Info from './commands/info.ts';
 import Ps from './commands/ps.ts';
@@ -31,6 +32,7 @@ export const COMMANDS = {
   stop: Stop,
   wait: Wait,
   images: Images,
+  inspect: Inspect,
   import: Import,
   info: Info,
   ps: Ps,

@@ -1,14 +1,16 @@
 // The work of `prun run` and `prun create`, loaded only when those commands run: the
 // container from the stored image (@pkit/runtime createContainer), then in the foreground
 // (run), under the monitor (run -d), or not at all (create).
-import { rmSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { Store, StoreError, findImage, type ContainerRecord } from '@pkit/storage';
 import {
   LogWriter,
   computeIDMappings,
+  containerCommand,
   createContainer,
   currentIdmapHost,
   parseUsernsMode,
+  readImageConfig,
   runtimeBinary,
   startContainer,
   type CreatedContainer,
@@ -23,6 +25,8 @@ export type { ContainerRequest } from './container-request.ts';
 /** Creates the container the request describes; nothing is left behind when it fails. */
 export async function createFromRequest(e: Engine, req: ContainerRequest): Promise<CreatedContainer> {
   const run: Omit<RunOptions, 'rootfs' | 'idmap'> = baseRunOptions(req);
+  const pending = [['--volume', req.volumes], ['--mount', req.mounts], ['--tmpfs', req.tmpfs], ['--publish', req.publish], ['--add-host', req.addHosts], ['--dns', req.dns]] as const;
+  for (const [flag, values] of pending) if (values.length) throw badInput(`${flag} is not supported yet`);
   if (req.network !== undefined && req.network !== 'none' && req.network !== 'host') {
     throw badInput(`--network ${req.network}: only "none" and "host" are supported so far`);
   }
@@ -33,7 +37,13 @@ export async function createFromRequest(e: Engine, req: ContainerRequest): Promi
   } catch (err) {
     throw badInput((err as Error).message);
   }
-  await findImage(e.store, req.image); // unknown image: the lookup's own message
+  const image = await findImage(e.store, req.image); // unknown image: the lookup's own message
+  if (req.init) run.entrypoint = await initEntrypoint(e, image.id, run);
+  if (run.resources && !cgroupLimitsWork()) {
+    // podman's behaviour here: the limits are dropped with a warning, not refused.
+    process.stderr.write('Resource limits are not supported and ignored on cgroups V1 rootless systems\n');
+    delete run.resources;
+  }
   const idmap = computeIDMappings(currentIdmapHost(), usernsMode);
   // The cidfile is claimed first: an existing one fails before anything is created.
   if (req.cidfile !== undefined) writeCidfile(req.cidfile, '');
@@ -72,6 +82,35 @@ export async function createFromRequest(e: Engine, req: ContainerRequest): Promi
   for (const w of created.idmap.warnings) process.stderr.write(`${w}\n`);
   if (req.cidfile !== undefined) writeFileSync(req.cidfile, created.record.id);
   return created;
+}
+
+/** Where podman finds its init (catatonit), then PATH. */
+const INIT_CANDIDATES = ['/usr/libexec/podman/catatonit', '/usr/libexec/catatonit/catatonit', '/usr/bin/catatonit'];
+const INIT_IN_CONTAINER = '/run/podman-init';
+
+/**
+ * --init: catatonit bound read-only at /run/podman-init and put before the container's
+ * command (podman's layout), so it runs as PID 1, reaps zombies and forwards signals.
+ */
+async function initEntrypoint(e: Engine, imageId: ContainerRecord['image'], run: Omit<RunOptions, 'rootfs' | 'idmap'>): Promise<string[]> {
+  const path = INIT_CANDIDATES.find((p) => existsSync(p));
+  if (!path) throw badInput('--init needs catatonit, which is not installed: apt install catatonit');
+  const config = await readImageConfig(e.store, imageId);
+  let command: string[];
+  try {
+    command = containerCommand(config.config ?? {}, { ...(run.args ? { args: run.args } : {}), ...(run.entrypoint ? { entrypoint: run.entrypoint } : {}) });
+  } catch (err) {
+    throw badInput((err as Error).message);
+  }
+  delete run.args;
+  run.mounts = [...(run.mounts ?? []), { type: 'bind', source: path, destination: INIT_IN_CONTAINER, readOnly: true }];
+  return [INIT_IN_CONTAINER, '--', ...command];
+}
+
+/** Whether cgroup limits can be set: not on a v1 hierarchy as a normal user. */
+function cgroupLimitsWork(): boolean {
+  if (process.getuid?.() === 0) return true;
+  return existsSync('/sys/fs/cgroup/cgroup.controllers');
 }
 
 function writeCidfile(path: string, id: string): void {

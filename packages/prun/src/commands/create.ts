@@ -16,7 +16,7 @@ export default class Create extends BaseCommand {
   async run(): Promise<void> {
     const { valueFlags, shortBooleans } = flagShapes({ ...Create.flags, root: { type: 'option' } } as never);
     const { own, image, command } = splitAtImage(this.argv, valueFlags, shortBooleans);
-    const { flags } = await this.parse(Create, [...own, ...(image !== undefined ? [image] : [])]);
+    const { flags } = await this.parse(Create, [...(image !== undefined ? [image] : []), ...own]);
     if (image === undefined) this.error('"prun create" requires an IMAGE (see --help)', { exit: 125 });
     const { createAction } = await import('../actions/run.ts');
     const code = await createAction(toRequest(flags, image, command));

@@ -25,7 +25,7 @@ export default class Exec extends BaseCommand {
   async run(): Promise<void> {
     const { valueFlags, shortBooleans } = flagShapes({ ...Exec.flags, root: { type: 'option' } } as never);
     const { own, image: container, command } = splitAtImage(this.argv, valueFlags, shortBooleans);
-    const { flags } = await this.parse(Exec, [...own, ...(container !== undefined ? [container] : []), ...command.slice(0, 1)]);
+    const { flags } = await this.parse(Exec, [...(container !== undefined ? [container] : []), ...command.slice(0, 1), ...own]);
     if (container === undefined || command.length === 0) this.error('"prun exec" requires a CONTAINER and a COMMAND (see --help)', { exit: 125 });
     const { execAction } = await import('../actions/exec.ts');
     const code = await execAction({

@@ -28,7 +28,8 @@ export default class Run extends BaseCommand {
     // Split at IMAGE: oclif would otherwise read the command's own options (`sh -c ...`).
     const { valueFlags, shortBooleans } = flagShapes({ ...Run.flags, root: { type: 'option' } } as never);
     const { own, image, command } = splitAtImage(this.argv, valueFlags, shortBooleans);
-    const { flags } = await this.parse(Run, [...own, ...(image !== undefined ? [image] : [])]);
+    // IMAGE first: multiple-value flags would take it as one of their values.
+    const { flags } = await this.parse(Run, [...(image !== undefined ? [image] : []), ...own]);
     if (image === undefined) this.error('"prun run" requires an IMAGE (see --help)', { exit: 125 });
     const { runAction } = await import('../actions/run.ts');
     const code = await runAction({ ...toRequest(flags, image, command), detach: flags.detach });
