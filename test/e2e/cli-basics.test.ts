@@ -66,25 +66,37 @@ test('prun --help lists its commands', () => {
   assert.match(r.stdout, /COMMANDS\n(.*\n)*\s+info\s/);
 });
 
-test('prun info --root prints the store paths as JSON', () => {
+test('prun info --root: the store paths, id mappings, cgroup version and network backends, as podman shapes them', () => {
   const root = join(scratch, 'x');
-  const r = cli('prun', ['info', '--root', root]);
+  const r = cli('prun', ['info', '--root', root, '--format', 'json']);
   assert.is(r.code, 0, r.stderr);
-  const paths = JSON.parse(r.stdout) as { root: string; runRoot: string };
-  assert.is(paths.root, root);
-  assert.type(paths.runRoot, 'string');
+  const info = JSON.parse(r.stdout) as {
+    store: { graphRoot: string; runRoot: string; graphDriverName: string };
+    host: { cgroupVersion: string; idMappings: { uidmap: Array<{ container_id: number; host_id: number; size: number }> }; slirp4netns?: { executable: string } };
+  };
+  assert.is(info.store.graphRoot, root);
+  assert.type(info.store.runRoot, 'string');
+  assert.is(info.store.graphDriverName, 'overlay');
+  assert.is(info.host.cgroupVersion, existsSync('/sys/fs/cgroup/cgroup.controllers') ? 'v2' : 'v1');
+  if (process.getuid?.() !== 0) assert.equal(info.host.idMappings.uidmap[0], { container_id: 0, host_id: process.getuid!(), size: 1 });
+  assert.is(info.host.slirp4netns?.executable, '/usr/bin/slirp4netns');
+  // the default output is YAML; a Go template picks one value
+  const yaml = cli('prun', ['info', '--root', root]).stdout;
+  assert.match(yaml, new RegExp(`^store:\\n(  .*\\n)*  graphRoot: ${root}\\n`, 'm'));
+  assert.is(cli('prun', ['info', '--root', root, '--format', '{{.Store.GraphRoot}}']).stdout, `${root}\n`);
 });
 
 test('prun info takes the root from PKIT_ROOT, and --root wins over it', () => {
   const fromEnv = join(scratch, 'env-root');
-  assert.is(JSON.parse(cli('prun', ['info'], { PKIT_ROOT: fromEnv }).stdout).root, fromEnv);
+  const graphRoot = (r: { stdout: string }) => (JSON.parse(r.stdout) as { store: { graphRoot: string } }).store.graphRoot;
+  assert.is(graphRoot(cli('prun', ['info', '--format', 'json'], { PKIT_ROOT: fromEnv })), fromEnv);
   const fromFlag = join(scratch, 'flag-root');
-  assert.is(JSON.parse(cli('prun', ['info', '--root', fromFlag], { PKIT_ROOT: fromEnv }).stdout).root, fromFlag);
+  assert.is(graphRoot(cli('prun', ['info', '--format', 'json', '--root', fromFlag], { PKIT_ROOT: fromEnv })), fromFlag);
 });
 
 test('prun info without --root uses the per-user data dir', () => {
   if (process.getuid?.() === 0) return; // root uses /var/lib/pkit
-  assert.is(JSON.parse(cli('prun', ['info']).stdout).root, join(scratch, 'data', 'pkit'));
+  assert.is((JSON.parse(cli('prun', ['info', '--format', 'json']).stdout) as { store: { graphRoot: string } }).store.graphRoot, join(scratch, 'data', 'pkit'));
 });
 
 test('prun info: a flag error is one line and 125', () => {

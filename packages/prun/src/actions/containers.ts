@@ -7,9 +7,8 @@
 //   <runRoot>/exits/<id>            the exit code, written by the monitor of a detached container
 // A record that says "running" is checked against these (refresh): a detached container has
 // exited once its exit file exists; a foreground one once the prun that runs it is gone.
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { StoreError, type ContainerRecord, type Store } from '@pkit/storage';
 import {
   deleteContainer as runtimeDelete,
@@ -20,6 +19,9 @@ import {
   waitForExitFile,
   type RuntimeBinary,
 } from '@pkit/runtime';
+import { helperPath } from './helper-path.ts';
+
+export { helperPath };
 
 /** What prun keeps in a record's `config` besides the run options. */
 export interface ContainerMeta {
@@ -53,16 +55,6 @@ export interface ContainerMeta {
 
 export function meta(rec: ContainerRecord): ContainerMeta {
   return (rec.config ?? {}) as ContainerMeta;
-}
-
-/** The pkit-runtime binary of this repository: src/actions and dist/chunks are both 4 levels down. */
-export function helperPath(): string {
-  if (process.env.PKIT_RUNTIME_HELPER) return process.env.PKIT_RUNTIME_HELPER;
-  for (const rel of ['../../../../native/build/Release/pkit-runtime', '../../../native/build/Release/pkit-runtime']) {
-    const p = fileURLToPath(new URL(rel, import.meta.url));
-    if (existsSync(p)) return p;
-  }
-  throw new StoreError('pkit-runtime is not built: run "pnpm install" in the pkit repository', 'PKIT_RUNTIME');
 }
 
 export interface Engine {
