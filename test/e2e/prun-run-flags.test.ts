@@ -129,4 +129,14 @@ test('inspect: containers and images, JSON and templates; unknown names fail aft
   oneLineError(prun(['inspect', '--format', '{{nofunc .Id}}', 'insp']), /not defined/);
 });
 
+test('without subordinate ranges the container still runs, as the user alone, with a one-line warning', () => {
+  const r = run('prun', ['--root', root, 'run', '--rm', 'busybox', 'sh', '-c', 'id -u; cat /proc/self/uid_map'], { env: { PKIT_SUBUID_FILE: '/dev/null', PKIT_SUBGID_FILE: '/dev/null' } });
+  assert.is(r.code, 0, r.stderr);
+  const [uid, map] = r.stdout.trim().split('\n');
+  assert.is(uid, '0');
+  assert.equal(map!.trim().split(/\s+/), ['0', String(process.getuid!()), '1']);
+  assert.is(r.stderr.trim().split('\n').length, 1, r.stderr);
+  assert.match(r.stderr, /subuid|subordinate/i);
+});
+
 test.run();

@@ -89,7 +89,10 @@ function readOptional(path: string): string | undefined {
   }
 }
 
-/** The calling process's identity and the standard file locations. */
+/**
+ * The calling process's identity and the standard file locations ($PKIT_SUBUID_FILE and
+ * $PKIT_SUBGID_FILE replace /etc/subuid and /etc/subgid, e.g. to run without ranges).
+ */
 export function currentIdmapHost(overrides: Partial<IdmapHost> = {}): IdmapHost {
   const uid = overrides.uid ?? process.getuid!();
   let userName = overrides.userName;
@@ -104,8 +107,8 @@ export function currentIdmapHost(overrides: Partial<IdmapHost> = {}): IdmapHost 
     uid,
     gid: overrides.gid ?? process.getgid!(),
     userName,
-    subuidPath: overrides.subuidPath ?? '/etc/subuid',
-    subgidPath: overrides.subgidPath ?? '/etc/subgid',
+    subuidPath: overrides.subuidPath ?? (process.env.PKIT_SUBUID_FILE || '/etc/subuid'),
+    subgidPath: overrides.subgidPath ?? (process.env.PKIT_SUBGID_FILE || '/etc/subgid'),
     ...(overrides.readFile ? { readFile: overrides.readFile } : {}),
   };
 }
