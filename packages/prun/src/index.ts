@@ -11,6 +11,12 @@ import Restart from './commands/restart.ts';
 import Start from './commands/start.ts';
 import Stop from './commands/stop.ts';
 import Wait from './commands/wait.ts';
+import VolumeCreate from './commands/volume/create.ts';
+import VolumeExists from './commands/volume/exists.ts';
+import VolumeInspect from './commands/volume/inspect.ts';
+import VolumeLs from './commands/volume/ls.ts';
+import VolumePrune from './commands/volume/prune.ts';
+import VolumeRm from './commands/volume/rm.ts';
 import Images from './commands/images.ts';
 import Inspect from './commands/inspect.ts';
 import Import from './commands/import.ts';
@@ -31,6 +37,14 @@ export const COMMANDS = {
   start: Start,
   stop: Stop,
   wait: Wait,
+  'volume:create': VolumeCreate,
+  'volume:exists': VolumeExists,
+  'volume:inspect': VolumeInspect,
+  'volume:list': VolumeLs,
+  'volume:ls': VolumeLs,
+  'volume:prune': VolumePrune,
+  'volume:remove': VolumeRm,
+  'volume:rm': VolumeRm,
   images: Images,
   inspect: Inspect,
   import: Import,

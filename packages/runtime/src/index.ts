@@ -10,3 +10,6 @@ export * from './userns.ts';
 export * from './store-hooks.ts';
 export * from './detached.ts';
 export * from './container-run.ts';
+export * from './image-user.ts';
+export * from './etc-files.ts';
+export * from './volume-init.ts';

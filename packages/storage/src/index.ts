@@ -32,3 +32,5 @@ export * from './registry/login.ts';
 export { listTags, deleteImage } from './transports/docker.ts';
 export * from './transports/sync.ts';
 export * from './layers/apply-worker.ts';
+export * from './volume-store.ts';
+export * from './layers/overlay-lookup.ts';

@@ -4,6 +4,7 @@
 //   layers/<chain hex>/        unpacked layers: diff/ + layer.json
 //   images/<id hex>.json       image records      names/<sha256(name)>.json   image names
 //   containers/<id>/           container records  container-names/<name>.json
+//   volumes/<name>/            named volumes: volume.json + _data/ (volumes.lock orders use and removal)
 //   tmp/<token>/ + .lock       per-process scratch, removed when its owner is gone
 //   store.lock                 shared by writers that add references, exclusive for gc and removal
 //
@@ -19,6 +20,7 @@ import { LayerStore, type LayerStoreHooks } from './layer-store.ts';
 import { FileLock, withLock } from './lock.ts';
 import { resolveStorePaths, type PathOptions, type StorePaths } from './paths.ts';
 import { ScratchArea, cleanAbandonedScratch } from './tmp.ts';
+import { VolumeStore } from './volume-store.ts';
 
 const STORE_VERSION = '1';
 
@@ -35,6 +37,7 @@ export class Store {
   readonly layers: LayerStore;
   readonly images: ImageStore;
   readonly containers: ContainerStore;
+  readonly volumes: VolumeStore;
   readonly scratch: ScratchArea;
   private readonly lockPath: string;
 
@@ -48,6 +51,7 @@ export class Store {
     this.layers = new LayerStore(join(root, 'layers'), this.scratch, hooks);
     this.images = new ImageStore(join(root, 'images'), join(root, 'names'), this.scratch);
     this.containers = new ContainerStore(join(root, 'containers'), root, this.scratch);
+    this.volumes = new VolumeStore(join(root, 'volumes'), join(root, 'volumes.lock'), this.scratch, () => this.containers.list(), hooks.treeRemover);
     this.lockPath = join(root, 'store.lock');
   }
 

@@ -2,6 +2,7 @@
 // container from the stored image (@pkit/runtime createContainer), then in the foreground
 // (run), under the monitor (run -d), or not at all (create).
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Store, StoreError, findImage, type ContainerRecord } from '@pkit/storage';
 import {
   LogWriter,
@@ -9,14 +10,19 @@ import {
   containerCommand,
   createContainer,
   currentIdmapHost,
+  initVolumes,
   parseUsernsMode,
   readImageConfig,
+  resolveContainerUser,
+  validateEtcRequest,
+  writeEtcFiles,
   runtimeBinary,
   startContainer,
   type CreatedContainer,
   type RunOptions,
 } from '@pkit/runtime';
 import { baseRunOptions, badInput, parseLabels, type ContainerRequest } from './container-request.ts';
+import { parseMountFlags, toMountRequests, volumesToReserve } from './mount-flags.ts';
 import { StderrFilter } from './stderr-filter.ts';
 import { engine, logPath, meta, refresh, startInBackground, type ContainerMeta, type Engine } from './containers.ts';
 
@@ -25,8 +31,10 @@ export type { ContainerRequest } from './container-request.ts';
 /** Creates the container the request describes; nothing is left behind when it fails. */
 export async function createFromRequest(e: Engine, req: ContainerRequest): Promise<CreatedContainer> {
   const run: Omit<RunOptions, 'rootfs' | 'idmap'> = baseRunOptions(req);
-  const pending = [['--volume', req.volumes], ['--mount', req.mounts], ['--tmpfs', req.tmpfs], ['--publish', req.publish], ['--add-host', req.addHosts], ['--dns', req.dns]] as const;
-  for (const [flag, values] of pending) if (values.length) throw badInput(`${flag} is not supported yet`);
+  if (req.publish.length) throw badInput('--publish is not supported yet');
+  // Everything the user typed is checked before anything is created.
+  const plan = parseMountFlags({ volumes: req.volumes, mounts: req.mounts, tmpfs: req.tmpfs });
+  for (const w of plan.warnings) process.stderr.write(`${w}\n`);
   if (req.network !== undefined && req.network !== 'none' && req.network !== 'host') {
     throw badInput(`--network ${req.network}: only "none" and "host" are supported so far`);
   }
@@ -45,6 +53,15 @@ export async function createFromRequest(e: Engine, req: ContainerRequest): Promi
     delete run.resources;
   }
   const idmap = computeIDMappings(currentIdmapHost(), usernsMode);
+  const etc = {
+    ...(req.hostname !== undefined ? { hostname: req.hostname } : {}),
+    network: run.network,
+    addHosts: req.addHosts,
+    dns: req.dns,
+    dnsSearch: req.dnsSearch,
+    dnsOptions: req.dnsOptions,
+  };
+  validateEtcRequest({ id: '0'.repeat(64), name: 'x', ...etc });
   // The cidfile is claimed first: an existing one fails before anything is created.
   if (req.cidfile !== undefined) writeCidfile(req.cidfile, '');
   const m: ContainerMeta = {
@@ -59,17 +76,29 @@ export async function createFromRequest(e: Engine, req: ContainerRequest): Promi
   };
   let created: CreatedContainer;
   try {
-    created = await createContainer(e.store, {
-      image: req.image,
-      ...(req.name !== undefined ? { name: req.name } : {}),
-      run,
-      idmap,
-      meta: m as Record<string, unknown>,
-      prepare: async ({ image }) => {
-        // The image's StopSignal is the default for `prun stop`.
-        if (req.stopSignal === undefined && image.config?.StopSignal) m.stopSignal = image.config.StopSignal;
-        return {};
-      },
+    created = await e.store.volumes.reserve(volumesToReserve(plan), async (volumes) => {
+      if (volumes.length) m.volumes = volumes.map((v) => v.name);
+      return createContainer(e.store, {
+        image: req.image,
+        ...(req.name !== undefined ? { name: req.name } : {}),
+        run: { ...run, mounts: [...(run.mounts ?? []), ...toMountRequests(plan, volumes)] },
+        idmap,
+        meta: m as Record<string, unknown>,
+        prepare: async ({ record, dir, layerDirs, image }) => {
+          // The image's StopSignal is the default for `prun stop`.
+          if (req.stopSignal === undefined && image.config?.StopSignal) m.stopSignal = image.config.StopSignal;
+          const u = await resolveContainerUser(layerDirs, req.user ?? image.config?.User, { idmap });
+          const etcMounts = await writeEtcFiles(join(dir, 'userdata'), { id: record.id, name: record.name, ...etc }, { skip: plan.mounts.map((x) => x.destination) });
+          const firstMounts = plan.mounts.flatMap((x) => (x.type === 'volume' ? [{ name: x.name, destination: x.destination, copyUp: x.copyUp }] : []));
+          const vi = await initVolumes(e.store.volumes, firstMounts, { layerDirs, user: u.user, idmap, mountDir: join(dir, 'rootfs'), helper: e.helper });
+          for (const w of [...u.warnings, ...vi.warnings]) process.stderr.write(`${w}\n`);
+          // keep-id without -u runs as the user's own id (spec.ts), not as the image's root
+          const own = req.user === undefined && !image.config?.User && idmap.keepId !== undefined;
+          // podman's default hostname: the ID's first 12 characters (the host's own with --network host)
+          const hostname = req.hostname ?? (run.network === 'host' ? undefined : record.id.slice(0, 12));
+          return { ...(own ? {} : { user: u.user }), ...(u.home !== undefined ? { home: u.home } : {}), ...(hostname !== undefined ? { hostname } : {}), mounts: etcMounts };
+        },
+      });
     });
   } catch (err) {
     if (req.cidfile !== undefined) rmSync(req.cidfile, { force: true });

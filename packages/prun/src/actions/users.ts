@@ -1,20 +1,21 @@
-// `-u user[:group]` for a container: numbers as they are; names looked up in the container's
-// /etc/passwd and /etc/group (its upper dir over the image's layers).
-import { StoreError } from '@pkit/storage';
-import { parseUser } from '@pkit/runtime';
+// `-u user[:group]` for `prun exec`: names looked up in the container's own /etc/passwd and
+// /etc/group, i.e. its upper dir over the image's layers (the overlay root's options).
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { resolveContainerUser, type ProcessUser, type Spec } from '@pkit/runtime';
 import type { Engine } from './containers.ts';
 
-export interface ResolvedUser {
-  uid: number;
-  gid: number;
-  additionalGids?: number[];
+/** The overlay root's dirs, top first: upper, then the lower layers. */
+function containerLayers(spec: Spec): string[] {
+  const root = spec.mounts?.[0];
+  if (root?.type !== 'overlay') return [];
+  const opt = (k: string) => root.options?.find((o) => o.startsWith(`${k}=`))?.slice(k.length + 1);
+  return [opt('upperdir'), ...(opt('lowerdir') ?? '').split(':')].filter((d): d is string => !!d);
 }
 
-export async function resolveUser(_e: Engine, _id: string, spec: string): Promise<ResolvedUser> {
-  try {
-    const u = parseUser(spec);
-    return { uid: u.uid, gid: u.gid ?? 0 };
-  } catch (err) {
-    throw new StoreError((err as Error).message, 'PKIT_BAD_INPUT');
-  }
+export async function resolveUser(e: Engine, id: string, userSpec: string): Promise<ProcessUser> {
+  const spec = JSON.parse(readFileSync(join(e.store.containers.containerDir(id), 'config.json'), 'utf8')) as Spec;
+  const u = await resolveContainerUser(containerLayers(spec), userSpec, { idmap: { userns: (spec.linux?.uidMappings?.length ?? 0) > 0, gidMappings: spec.linux?.gidMappings ?? [] } });
+  for (const w of u.warnings) process.stderr.write(`${w}\n`);
+  return u.user;
 }
