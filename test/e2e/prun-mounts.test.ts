@@ -59,6 +59,16 @@ test('a new named volume gets the image\'s files at its destination (copy-up)', 
   ok(prun(['volume', 'rm', 'etcvol']));
 });
 
+test('an anonymous volume (-v /path) goes with its --rm container, and with rm -v', () => {
+  const before = ok(prun(['volume', 'ls', '-q'])).stdout;
+  ok(prun(['run', '--rm', '-v', '/anon', 'busybox', 'sh', '-c', 'echo x > /anon/f']));
+  assert.is(ok(prun(['volume', 'ls', '-q'])).stdout, before);
+  ok(prun(['run', '--name', 'anon', '-v', '/anon', 'busybox', 'true']));
+  assert.is(ok(prun(['volume', 'ls', '-q'])).stdout.split('\n').filter(Boolean).length, before.split('\n').filter(Boolean).length + 1);
+  ok(prun(['container', 'rm', '-v', 'anon']));
+  assert.is(ok(prun(['volume', 'ls', '-q'])).stdout, before);
+});
+
 test('--mount type=bind|volume|tmpfs and --tmpfs', () => {
   const r = ok(prun(['run', '--rm',
     '--mount', `type=bind,source=${host},destination=/b,readonly`,

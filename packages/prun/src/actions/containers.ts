@@ -241,7 +241,7 @@ export async function stopContainer(e: Engine, rec: ContainerRecord, timeoutSec?
  * Removes a container: a running one only with `force` (killed at once: podman's 10 s of grace
  * on `rm -f` is a known annoyance). The record stays until its files are gone.
  */
-export async function removeRecord(e: Engine, rec: ContainerRecord, force: boolean): Promise<void> {
+export async function removeRecord(e: Engine, rec: ContainerRecord, force: boolean, opts: { volumes?: boolean } = {}): Promise<void> {
   if (isRunning(rec)) {
     if (!force) {
       throw new StoreError(`cannot remove container ${rec.id} as it is running - running or paused containers cannot be removed without force: container state improper`, 'PKIT_STATE');
@@ -251,7 +251,7 @@ export async function removeRecord(e: Engine, rec: ContainerRecord, force: boole
     const r = await waitStopped(e, rec, 10_000);
     if (r === undefined) return;
   }
-  await remove(e, rec);
+  await remove(e, rec, opts);
 }
 
 /** The runtime's record of a detached container (a foreground run's goes with its runtime). */
@@ -261,7 +261,14 @@ async function dropRuntimeState(e: Engine, rec: ContainerRecord): Promise<void> 
   rmSync(exitFile(e, rec.id), { force: true });
 }
 
-async function remove(e: Engine, rec: ContainerRecord): Promise<void> {
+async function remove(e: Engine, rec: ContainerRecord, opts: { volumes?: boolean } = {}): Promise<void> {
   await dropRuntimeState(e, rec);
   await removeContainer(e.store, rec.id, { helper: e.helper });
+  // --rm and `rm -v` take the container's anonymous volumes with it, as podman does.
+  if (opts.volumes || meta(rec).autoRemove) {
+    for (const name of meta(rec).volumes ?? []) {
+      const v = await e.store.volumes.get(name).catch(() => undefined);
+      if (v?.anonymous) await e.store.volumes.remove(name, { force: true }).catch(() => {});
+    }
+  }
 }

@@ -14,6 +14,7 @@ export default class Rm extends BaseCommand {
     force: Flags.boolean({ char: 'f', summary: 'Remove running containers too' }),
     all: Flags.boolean({ char: 'a', summary: 'Remove all containers' }),
     ignore: Flags.boolean({ char: 'i', summary: 'Ignore errors when a container does not exist' }),
+    volumes: Flags.boolean({ char: 'v', summary: 'Remove the anonymous volumes of the container too' }),
   };
 
   async run(): Promise<void> {
@@ -24,7 +25,7 @@ export default class Rm extends BaseCommand {
     const { eachContainer, reportFailures } = await import('../actions/each-container.ts');
     const { removeRecord } = await import('../actions/containers.ts');
     let errors = await eachContainer({ root: flags.root, queries, all: flags.all }, async (e, rec) => {
-      await removeRecord(e, rec, flags.force);
+      await removeRecord(e, rec, flags.force, { volumes: flags.volumes });
       return rec.id;
     });
     if (flags.ignore) errors = errors.filter((m) => !/^no container with name or ID/.test(m));
