@@ -145,6 +145,20 @@ test('--cidfile gets the ID; an existing cidfile is refused before anything is c
   assert.is(ok(prun(['ps', '-aq'])).stdout, before);
 });
 
+test('ps --filter and --format templates', () => {
+  ok(prun(['run', '-d', '--name', 'up1', '--label', 'tier=web', 'busybox', 'sleep', '100']));
+  const names = (args: string[]) => ok(prun(['ps', '-a', ...args, '--format', '{{.Names}}'])).stdout.trim().split('\n').filter(Boolean).sort();
+  assert.equal(names(['--filter', 'status=running']), ['up1']);
+  assert.equal(names(['--filter', 'label=tier=web']), ['up1']);
+  assert.equal(names(['--filter', 'name=^job$']), ['job']);
+  assert.equal(names(['--filter', 'status=exited', '--filter', 'exited=4']), ['job']);
+  const line = ok(prun(['ps', '--filter', 'name=up1', '--format', '{{.ID}} {{.Image}} {{.Command}} {{.Status}}'])).stdout;
+  assert.match(line, /^[0-9a-f]{12} busybox sleep 100 Up /);
+  assert.is(ok(prun(['ps', '-a', '--latest', '--format', '{{.Names}}'])).stdout, 'up1\n');
+  oneLineError(prun(['ps', '--filter', 'bogus=1']), /invalid filter/);
+  ok(prun(['rm', '-f', 'up1']));
+});
+
 test('stop -a, rm -a clean up everything; no runtime state is left', () => {
   ok(prun(['run', '-d', 'busybox', 'sleep', '1000']));
   ok(prun(['stop', '-a', '-t', '0']));
