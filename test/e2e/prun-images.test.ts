@@ -92,6 +92,20 @@ test('images NAME lists every tag of the repository; NAME:TAG only that one', ()
   assert.equal(one.flatMap((i: { Names: string[] }) => i.Names), ['localhost/multi:2']);
 });
 
+test('images --format with a Go template, --filter reference= and dangling=', () => {
+  const root = freshRoot();
+  assert.is(prun(['import', FIXTURE, 'busybox'], { root }).code, 0);
+  assert.is(prun(['tag', 'busybox', 'quay.io/team/tool:2'], { root }).code, 0);
+  const lines = prun(['images', '--format', '{{.Repository}}:{{.Tag}}'], { root }).stdout.trim().split('\n').sort();
+  assert.equal(lines, ['localhost/busybox:latest', 'quay.io/team/tool:2']);
+  assert.is(prun(['images', '--filter', 'reference=*/tool:*', '--format', '{{.Repository}}'], { root }).stdout, 'quay.io/team/tool\n');
+  assert.is(prun(['images', '--filter', 'reference=busybox', '--format', '{{.Tag}}'], { root }).stdout, 'latest\n');
+  assert.is(prun(['images', '--filter', 'dangling=true', '-q'], { root }).stdout, '');
+  const bad = prun(['images', '--filter', 'color=red'], { root });
+  assert.is(bad.code, 125);
+  assert.match(bad.stderr, /invalid filter/);
+});
+
 test('import of a directory or of a file that is no tar: one line naming it', () => {
   const root = freshRoot();
   const d = freshRoot();

@@ -9,7 +9,8 @@ export default class Images extends BaseCommand {
   };
   static override flags = {
     quiet: Flags.boolean({ char: 'q', summary: 'Display only image IDs' }),
-    format: Flags.string({ summary: 'Output format: json or table (default)' }),
+    format: Flags.string({ summary: 'Output format: json, table (default), or a Go template over Repository, Tag, ID, Digest, CreatedSince, CreatedAt, Size' }),
+    filter: Flags.string({ char: 'f', summary: 'Filter: dangling=true|false, reference=PATTERN', multiple: true }),
     'no-trunc': Flags.boolean({ summary: 'Do not truncate image IDs' }),
     noheading: Flags.boolean({ char: 'n', summary: 'Do not print column headings' }),
   };
@@ -31,6 +32,16 @@ export default class Images extends BaseCommand {
       const key = (n: string) => (tagged ? n : splitRepoTag(n)[0]);
       images = images.filter((i) => i.names.some((n) => wanted.includes(key(n)) || n === args.image));
     }
+    for (const f of flags.filter ?? []) {
+      const [key, value = ''] = [f.slice(0, f.indexOf('=')), f.slice(f.indexOf('=') + 1)];
+      if (key === 'dangling') images = images.filter((i) => (i.names.length === 0) === (value === 'true'));
+      else if (key === 'reference') {
+        // podman matches the pattern against the name, with and without its registry
+        const re = new RegExp(`^${value.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '.')}$`);
+        const hit = (n: string) => [n, splitRepoTag(n)[0]].some((x) => re.test(x) || re.test(x.replace(/^[^/]*\//, '')));
+        images = images.map((i) => ({ ...i, names: i.names.filter(hit) })).filter((i) => i.names.length > 0);
+      } else this.error(`invalid filter "${f}": use dangling=true|false or reference=PATTERN`, { exit: 125 });
+    }
     const shortId = (id: string) => (flags['no-trunc'] ? id : id.slice(7, 19));
 
     if (flags.format === 'json') {
@@ -49,7 +60,18 @@ export default class Images extends BaseCommand {
       this.log(JSON.stringify(rows, null, 4));
       return;
     }
-    if (flags.format && flags.format !== 'table') this.error(`unknown --format "${flags.format}": use json or table`, { exit: 125 });
+    if (flags.format && flags.format !== 'table') {
+      if (!flags.format.includes('{{')) this.error(`unknown --format "${flags.format}": use json, table or a Go template such as {{.Repository}}:{{.Tag}}`, { exit: 125 });
+      const { compileTemplate } = await import('@pkit/cli-common/go-template');
+      const render = compileTemplate(flags.format.replace(/^table\s+/, ''));
+      for (const i of images) {
+        for (const n of i.names.length ? i.names : ['<none>:<none>']) {
+          const [repo, tag] = n === '<none>:<none>' ? ['<none>', '<none>'] : splitRepoTag(n);
+          this.log(render({ Repository: repo, Tag: tag, ID: shortId(i.id), Id: i.id.slice(7), Digest: i.digest, CreatedSince: humanAge(new Date(i.created)), CreatedAt: i.created, Size: humanSize(i.size), Names: i.names }));
+        }
+      }
+      return;
+    }
     if (flags.quiet) {
       for (const id of new Set(images.map((i) => shortId(i.id)))) this.log(id);
       return;
