@@ -3,6 +3,8 @@
 // each other.
 import { Command, Flags, run, type Interfaces } from '@oclif/core';
 
+export * from './registry-flags.ts';
+
 export abstract class BaseCommand extends Command {
   static override baseFlags = {
     root: Flags.string({ summary: 'Store root directory (default: per-user data dir).', env: 'PKIT_ROOT', helpGroup: 'GLOBAL' }),

@@ -1,18 +1,8 @@
-// Flags several pcopy commands share, spelled as skopeo spells them.
+// Flags several pcopy commands share, spelled as skopeo spells them (the registry ones live in
+// @pkit/cli-common: prun uses them too).
 import { Flags } from '@oclif/core';
 
-export const tlsVerify = (side: 'src' | 'dest' | '') =>
-  Flags.boolean({
-    summary: `Require HTTPS and verify certificates${side ? ` for the ${side === 'src' ? 'source' : 'destination'}` : ''} (--${side ? `${side}-` : ''}tls-verify=false allows plain HTTP)`,
-    allowNo: true,
-  });
-
-export const creds = (side: 'src' | 'dest' | '') =>
-  Flags.string({ summary: `Credentials USERNAME:PASSWORD${side ? ` for the ${side === 'src' ? 'source' : 'destination'}` : ''} registry`, helpValue: 'USER:PASS' });
-
-export const authfile = Flags.string({ summary: 'Path of the authentication file (default: $XDG_RUNTIME_DIR/containers/auth.json)', env: 'REGISTRY_AUTH_FILE' });
-
-export const retryTimes = Flags.integer({ summary: 'Number of times to retry a failed network request', min: 0 });
+export { authfile, creds, retryTimes, tlsVerify } from '@pkit/cli-common';
 
 /** Platform overrides are global in skopeo (`pcopy --override-arch arm64 copy ...`). */
 export const platformFlags = {

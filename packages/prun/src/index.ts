@@ -11,12 +11,6 @@ import Restart from './commands/restart.ts';
 import Start from './commands/start.ts';
 import Stop from './commands/stop.ts';
 import Wait from './commands/wait.ts';
-import VolumeCreate from './commands/volume/create.ts';
-import VolumeExists from './commands/volume/exists.ts';
-import VolumeInspect from './commands/volume/inspect.ts';
-import VolumeLs from './commands/volume/ls.ts';
-import VolumePrune from './commands/volume/prune.ts';
-import VolumeRm from './commands/volume/rm.ts';
 import Images from './commands/images.ts';
 import Inspect from './commands/inspect.ts';
 import Import from './commands/import.ts';
@@ -26,6 +20,21 @@ import Rm from './commands/rm.ts';
 import Rmi from './commands/rmi.ts';
 import Run from './commands/run.ts';
 import Tag from './commands/tag.ts';
+import History from './commands/history.ts';
+import ImageInspect from './commands/image/inspect.ts';
+import ImagePrune from './commands/image/prune.ts';
+import Load from './commands/load.ts';
+import Pull from './commands/pull.ts';
+import Push from './commands/push.ts';
+import Save from './commands/save.ts';
+import SystemDf from './commands/system/df.ts';
+import SystemPrune from './commands/system/prune.ts';
+import VolumeCreate from './commands/volume/create.ts';
+import VolumeExists from './commands/volume/exists.ts';
+import VolumeInspect from './commands/volume/inspect.ts';
+import VolumeLs from './commands/volume/ls.ts';
+import VolumePrune from './commands/volume/prune.ts';
+import VolumeRm from './commands/volume/rm.ts';
 
 // One entry per line (several people add commands here). Topic commands use "topic:verb" ids.
 export const COMMANDS = {
@@ -51,14 +60,6 @@ export const COMMANDS = {
   start: Start,
   stop: Stop,
   wait: Wait,
-  'volume:create': VolumeCreate,
-  'volume:exists': VolumeExists,
-  'volume:inspect': VolumeInspect,
-  'volume:list': VolumeLs,
-  'volume:ls': VolumeLs,
-  'volume:prune': VolumePrune,
-  'volume:remove': VolumeRm,
-  'volume:rm': VolumeRm,
   images: Images,
   inspect: Inspect,
   import: Import,
@@ -68,6 +69,32 @@ export const COMMANDS = {
   rmi: Rmi,
   run: Run,
   tag: Tag,
+  history: History,
+  'image:history': History,
+  'image:inspect': ImageInspect,
+  'image:list': Images,
+  'image:load': Load,
+  'image:ls': Images,
+  'image:prune': ImagePrune,
+  'image:pull': Pull,
+  'image:push': Push,
+  'image:rm': Rmi,
+  'image:save': Save,
+  'image:tag': Tag,
+  load: Load,
+  pull: Pull,
+  push: Push,
+  save: Save,
+  'system:df': SystemDf,
+  'system:prune': SystemPrune,
+  'volume:create': VolumeCreate,
+  'volume:exists': VolumeExists,
+  'volume:inspect': VolumeInspect,
+  'volume:list': VolumeLs,
+  'volume:ls': VolumeLs,
+  'volume:prune': VolumePrune,
+  'volume:remove': VolumeRm,
+  'volume:rm': VolumeRm,
 };
 
 export async function main(argv: string[]): Promise<void> {

@@ -2,7 +2,7 @@
 // lock, so no writer is between adding an object and recording a reference to it.
 import type { Digest } from './digest.ts';
 import { StoreError } from './errors.ts';
-import type { ImageRecord } from './image-store.ts';
+import type { ImageRecord, ImageWithNames } from './image-store.ts';
 import type { Store } from './store.ts';
 
 export interface GcResult {
@@ -62,5 +62,35 @@ export function removeImage(store: Store, id: Digest): Promise<RemoveImageResult
     }
     const untagged = await store.images.remove(id);
     return { id, untagged, gc: await collect(store) };
+  });
+}
+
+export interface PruneImagesResult {
+  /** Ids of the images removed. */
+  removed: Digest[];
+  gc: GcResult;
+  /** Uncompressed size of the unpacked layers deleted (what podman reports as reclaimed). */
+  layerBytes: number;
+}
+
+/**
+ * Removes, under one exclusive lock, every image `select` picks among those no container uses,
+ * then collects once. `select` sees each image with its names as they are under the lock, so a
+ * name that a concurrent pull or tag added is seen before the choice (prune: dangling images).
+ */
+export function pruneImages(store: Store, select: (image: ImageWithNames) => boolean): Promise<PruneImagesResult> {
+  return store.exclusive(async () => {
+    const used = new Set((await store.containers.list()).map((c) => c.image));
+    const removed: Digest[] = [];
+    const sizes = new Map<Digest, number>();
+    for (const image of await store.images.list()) {
+      if (used.has(image.id) || !select(image)) continue;
+      for (const l of image.layers) if (!sizes.has(l) && store.layers.has(l)) sizes.set(l, (await store.layers.get(l)).size);
+      await store.images.remove(image.id);
+      removed.push(image.id);
+    }
+    const gc = await collect(store);
+    const layerBytes = gc.layers.reduce((n, l) => n + (sizes.get(l) ?? 0), 0);
+    return { removed, gc, layerBytes };
   });
 }

@@ -34,3 +34,6 @@ export * from './transports/sync.ts';
 export * from './layers/apply-worker.ts';
 export * from './volume-store.ts';
 export * from './layers/overlay-lookup.ts';
+export * from './transports/progress.ts';
+export * from './transports/options.ts';
+export { openLocalDestination } from './transports/local.ts';

@@ -151,8 +151,31 @@ function writeCidfile(path: string, id: string): void {
   }
 }
 
+/**
+ * --pull: always and newer pull first; missing (the default) pulls when the image is not in
+ * the store; never leaves it to the lookup, which names the image that is not there.
+ */
+async function ensureImage(req: ContainerRequest): Promise<void> {
+  const policy = req.pull ?? 'missing';
+  if (policy === 'never') return;
+  if (policy === 'missing') {
+    const store = Store.open({ root: req.root });
+    try {
+      await findImage(store, req.image);
+      return;
+    } catch (err) {
+      if (!(err instanceof StoreError) || err.code !== 'PKIT_NOT_FOUND') throw err;
+    } finally {
+      store.close();
+    }
+  }
+  const { pullImages } = await import('./pull.ts');
+  await pullImages({ root: req.root, image: req.image, quiet: req.quiet, tlsVerify: req.tlsVerify });
+}
+
 /** `prun create`: prints the new container's id. */
 export async function createAction(req: ContainerRequest): Promise<number> {
+  await ensureImage(req);
   const store = Store.open({ root: req.root });
   try {
     const created = await createFromRequest(engine(store), req);
@@ -166,6 +189,7 @@ export async function createAction(req: ContainerRequest): Promise<number> {
 /** `prun run`: the exit code for prun (the container's own in the foreground). */
 export async function runAction(req: ContainerRequest & { detach: boolean }): Promise<number> {
   if (req.runtime !== undefined) checkRuntime(req.runtime, req.detach);
+  await ensureImage(req);
   if (req.detach && req.rm && req.tty) {
     // fine: podman allows it too
   }

@@ -65,12 +65,16 @@ class LocalSource implements ImageSource {
   }
 }
 
-export async function openLocalDestination(spec: string, opts: TransportOptions = {}): Promise<ImageDestination> {
-  const name = localImageName(spec);
+/**
+ * The store as a destination; the image is named `spec` (short names under localhost/), or is
+ * stored by id only when `spec` is undefined (an untagged archive loaded, a pull by digest).
+ */
+export async function openLocalDestination(spec: string | undefined, opts: TransportOptions = {}): Promise<ImageDestination> {
+  const name = spec === undefined ? undefined : localImageName(spec);
   const store = Store.open(opts.storeRoot ? { root: opts.storeRoot } : {});
   // Held for the whole copy: gc waits, so blobs ingested now survive until the record names them.
   const lock = await store.beginWrite();
-  return new LocalDestination(`local:${spec}`, name, store, lock);
+  return new LocalDestination(`local:${spec ?? '(unnamed)'}`, name, store, lock);
 }
 
 /** Layers unpacked in order as their blobs arrive, while later blobs are still downloading. */
@@ -89,12 +93,12 @@ class LocalDestination implements ImageDestination {
   readonly name: string;
   readonly manifestTypes = [OCI_MANIFEST, DOCKER_MANIFEST];
   readonly acceptsIndex = false;
-  private readonly imageName: string;
+  private readonly imageName: string | undefined;
   private readonly store: Store;
   private lock: FileLock | undefined;
   private plan: UnpackPlan | undefined;
 
-  constructor(name: string, imageName: string, store: Store, lock: FileLock) {
+  constructor(name: string, imageName: string | undefined, store: Store, lock: FileLock) {
     this.name = name;
     this.imageName = imageName;
     this.store = store;
@@ -187,7 +191,7 @@ class LocalDestination implements ImageDestination {
       created: new Date().toISOString(),
     };
     await this.store.images.put(image);
-    await this.store.images.tag(this.imageName, image.id);
+    if (this.imageName !== undefined) await this.store.images.tag(this.imageName, image.id);
   }
 
   async close(): Promise<void> {

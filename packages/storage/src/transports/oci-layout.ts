@@ -296,19 +296,25 @@ export class OciLayoutSource implements ImageSource {
   readonly reader: OciLayoutReader;
   readonly top: ManifestBlob;
   private onClose: (() => Promise<void>) | undefined;
+  private readonly entry: Descriptor | undefined;
 
-  constructor(name: string, reader: OciLayoutReader, top: ManifestBlob, onClose?: () => Promise<void>) {
+  constructor(name: string, reader: OciLayoutReader, top: ManifestBlob, onClose?: () => Promise<void>, entry?: Descriptor) {
     this.name = name;
     this.reader = reader;
     this.top = top;
     this.onClose = onClose;
+    this.entry = entry;
   }
 
   /** Opens the image `spec` selects in the layout read by `reader`. */
   static async open(name: string, reader: OciLayoutReader, spec: LayoutSpec, onClose?: () => Promise<void>): Promise<OciLayoutSource> {
     const desc = reader.select(spec.ref, spec.sourceIndex);
     const top = await reader.readManifest(desc.digest, desc.mediaType, desc.size);
-    return new OciLayoutSource(name, reader, top, onClose);
+    return new OciLayoutSource(name, reader, top, onClose, desc);
+  }
+
+  refName(): string | undefined {
+    return this.entry ? refName(this.entry) : undefined;
   }
 
   async manifest(digest?: Digest): Promise<ManifestBlob> {

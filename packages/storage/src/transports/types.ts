@@ -36,6 +36,8 @@ export interface ImageSource {
   blob(desc: Descriptor): Promise<Readable>;
   /** Tags the source records for the image (docker-archive's RepoTags); else empty. */
   tags?(): Promise<string[]>;
+  /** The name an OCI layout gives the image (org.opencontainers.image.ref.name), if any. */
+  refName?(): string | undefined;
   close(): Promise<void>;
 }
 
