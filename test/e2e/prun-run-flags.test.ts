@@ -5,7 +5,7 @@ import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FIXTURE, binPath, ok, oneLineError, requireBuild, run, tempDir } from './helpers.ts';
+import { FIXTURE, REGISTRY, binPath, ok, oneLineError, requireBuild, run, tempDir } from './helpers.ts';
 
 let root = '';
 const prun = (args: string[], input?: string) => run('prun', ['--root', root, ...args], input === undefined ? {} : { input });
@@ -137,6 +137,24 @@ test('without subordinate ranges the container still runs, as the user alone, wi
   assert.equal(map!.trim().split(/\s+/), ['0', String(process.getuid!()), '1']);
   assert.is(r.stderr.trim().split('\n').length, 1, r.stderr);
   assert.match(r.stderr, /subuid|subordinate/i);
+});
+
+test('--pull: missing pulls an absent image once; never fails without it; always pulls again', () => {
+  const ref = `${REGISTRY}/e2e-runpull-${process.pid}/bb:1`;
+  ok(prun(['push', '--tls-verify=false', 'busybox', ref]), 'push');
+  const fresh = tempDir('pkit-runpull');
+  const p = (args: string[]) => run('prun', ['--root', fresh, ...args]);
+  oneLineError(p(['run', '--rm', '--pull', 'never', ref, 'true']), /not found|not known/);
+  const first = p(['run', '--rm', '--tls-verify=false', ref, 'echo', 'pulled']);
+  assert.is(first.code, 0, first.stderr);
+  assert.is(first.stdout, 'pulled\n');
+  assert.match(first.stderr, /Copying blob|Writing manifest/);
+  const second = p(['run', '--rm', ref, 'echo', 'again']);
+  assert.is(second.stdout, 'again\n');
+  assert.not.match(second.stderr, /Copying blob/, 'a present image is not pulled again');
+  const always = p(['run', '--rm', '--pull', 'always', '--tls-verify=false', '-q', ref, 'true']);
+  assert.is(always.code, 0, always.stderr);
+  oneLineError(p(['run', '--rm', '--pull', 'sometimes', ref, 'true']), /sometimes/);
 });
 
 test.run();
