@@ -2,6 +2,7 @@
 // Bundles the three CLIs (pbuild, prun, pcopy) with esbuild into packages/<cli>/dist/:
 //   <cli>.mjs           the entry bin/<cli> imports: oclif, the command table, the command classes
 //   chunks/*.mjs        code loaded by `await import()` inside a command's run() (libraries)
+//   apply-worker.mjs    the layer apply worker program (run inside a user namespace by the rootless store)
 //   oclif.manifest.json in packages/<cli>/: the command metadata oclif reads at start instead of
 //                       computing it from every command class on every run
 // Usage: node scripts/bundle.mjs [cli...] [--no-minify] [--no-split] [--no-shims] [--no-lazy] [--no-manifest]
@@ -87,6 +88,9 @@ const lazyRequires = {
   },
 };
 
+// The CLIs that apply layers into the store.
+const WORKER_CLIS = ['prun', 'pcopy', 'pbuild'];
+
 async function bundle(cli) {
   const pkgDir = join(REPO, 'packages', cli);
   const outdir = join(pkgDir, 'dist');
@@ -94,7 +98,8 @@ async function bundle(cli) {
   await rm(join(pkgDir, 'oclif.manifest.json'), { force: true });
   const result = await build({
     absWorkingDir: REPO,
-    entryPoints: { [cli]: join(pkgDir, 'src', 'index.ts') },
+    // The layer apply worker runs as a program of its own (inside a user namespace).
+    entryPoints: { [cli]: join(pkgDir, 'src', 'index.ts'), ...(WORKER_CLIS.includes(cli) ? { 'apply-worker': join(REPO, 'packages/storage/src/layers/apply-worker-main.ts') } : {}) },
     outdir,
     outExtension: { '.js': '.mjs' },
     chunkNames: 'chunks/[name]-[hash]',

@@ -4,7 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { FIXTURE, ok, oneLineError, requireBuild, run, tempDir } from './helpers.ts';
+import { FIXTURE, ok, oneLineError, pipeline, requireBuild, run, tempDir } from './helpers.ts';
 
 const prun = (root: string, args: string[], input?: string) => run('prun', ['--root', root, ...args], input === undefined ? {} : { input });
 
@@ -73,6 +73,17 @@ test('--name twice: the second run fails with 125 "already in use"; the first co
   const r = prun(root, ['run', '--name', 'web', 'busybox', 'true']);
   oneLineError(r, /already in use/, 125);
   assert.is(readdirSync(join(root, 'containers')).length, 1);
+});
+
+test('image files keep their owners inside the container (subordinate ids on the host); rmi still removes them', () => {
+  const dir = tempDir('pkit-owners');
+  const tar = join(dir, 'owned.tar');
+  const r = pipeline(`mkdir ${dir}/rootfs ${dir}/extra && tar -xf ${FIXTURE} -C ${dir}/rootfs && mkdir -p ${dir}/extra/home/u && echo hi > ${dir}/extra/home/u/f && ` +
+    `tar --numeric-owner --owner=0 --group=0 -cf ${tar} -C ${dir}/rootfs . && tar --numeric-owner --owner=1000 --group=1000 -rf ${tar} -C ${dir}/extra ./home`);
+  assert.is(r.code, 0, r.stderr);
+  ok(prun(root, ['import', tar, 'owned']), 'import');
+  assert.is(ok(prun(root, ['run', '--rm', 'owned', 'stat', '-c', '%u:%g', '/home/u/f', '/bin'])).stdout, '1000:1000\n0:0\n');
+  ok(prun(root, ['rmi', 'owned']), 'rmi');
 });
 
 test('an unknown image fails with 125', () => {

@@ -23,6 +23,8 @@ export interface RootlessStoreHookOptions {
   mappings?: UsernsMappings;
   /** The node binary running the worker; default: this process's (process.execPath). */
   node?: string;
+  /** The worker program; default: @pkit/storage's APPLY_WORKER (a bundled CLI passes its own). */
+  worker?: string;
 }
 
 export interface RootlessStoreHooks {
@@ -50,10 +52,11 @@ export function rootlessStoreHooks(opts: RootlessStoreHookOptions = {}): Rootles
   const mapped = (maps: UsernsMappings['uidMappings']) => maps.reduce((n, m) => n + m.size, 0);
   if (!mappings.userns || mapped(mappings.uidMappings) <= 1 || mapped(mappings.gidMappings) <= 1) return none;
   const node = opts.node ?? process.execPath;
+  const worker = opts.worker ?? APPLY_WORKER;
 
   const layerApplier: LayerApplier = async (input: Readable, dir: string, expected) => {
     const args = applyWorkerArgs(dir, expected ? { expected } : {});
-    const r = await execInUserNamespace([node, APPLY_WORKER, ...args], { helper, mappings, input });
+    const r = await execInUserNamespace([node, worker, ...args], { helper, mappings, input });
     return parseApplyWorkerResult(r.exitCode, r.stdout, r.stderr);
   };
   const treeRemover: TreeRemover = (path: string) => removeAsUsernsRoot([path], { helper, mappings });

@@ -4,8 +4,9 @@
 import { createWriteStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
-import { NotFoundError, Store, StoreError, isErrno, openSource, type ImageSource } from '@pkit/storage';
+import { NotFoundError, StoreError, isErrno, openSource, type ImageSource } from '@pkit/storage';
 import { copyIntoStore, podmanProgress, recordedNames } from './image-transfer.ts';
+import { openStoreForLayers } from './store.ts';
 
 export interface LoadRequest {
   root?: string | undefined;
@@ -19,7 +20,7 @@ export async function loadImages(req: LoadRequest): Promise<string[]> {
   if (req.input === undefined && process.stdin.isTTY) {
     throw new StoreError('cannot read from terminal, use command-line redirection or the --input flag', 'PKIT_BAD_INPUT');
   }
-  const store = Store.open({ root: req.root });
+  const store = openStoreForLayers(req.root);
   try {
     let file = req.input;
     if (file === undefined) {

@@ -23,6 +23,7 @@ import {
   type TransportOptions,
 } from '@pkit/storage';
 import { copyIntoStore, podmanProgress, recordedNames, tryName } from './image-transfer.ts';
+import { openStoreForLayers } from './store.ts';
 
 export interface PullRequest {
   root?: string | undefined;
@@ -41,7 +42,7 @@ const TRANSPORT_PREFIXES = ['docker://', 'oci-archive:', 'docker-archive:', 'oci
 /** Pulls; returns the id of each image stored (one, or one per tag with allTags). */
 export async function pullImages(req: PullRequest): Promise<Digest[]> {
   const opts = transportOptions({ creds: req.creds, authfile: req.authfile, tlsVerify: req.tlsVerify, platform: req.platform });
-  const store = Store.open({ root: req.root });
+  const store = openStoreForLayers(req.root);
   try {
     const transport = TRANSPORT_PREFIXES.find((p) => req.image.startsWith(p));
     if (transport !== undefined && transport !== 'docker://') {

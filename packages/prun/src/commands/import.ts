@@ -17,12 +17,13 @@ export default class Import extends BaseCommand {
     const { args, flags } = await this.parse(Import);
     const { createReadStream } = await import('node:fs');
     const { stat } = await import('node:fs/promises');
-    const { Store, StoreError, importRootfs } = await import('@pkit/storage');
+    const { StoreError, importRootfs } = await import('@pkit/storage');
     if (args.path !== '-' && (await stat(args.path)).isDirectory()) {
       throw new StoreError(`${args.path} is a directory: import takes a tarball (tar -C DIR -c . | prun import - NAME)`, 'PKIT_BAD_INPUT');
     }
     const input = args.path === '-' ? process.stdin : createReadStream(args.path);
-    const store = Store.open({ root: flags.root });
+    const { openStoreForLayers } = await import('../actions/store.ts');
+    const store = openStoreForLayers(flags.root);
     try {
       const { image } = await importRootfs(store, input, args.reference ? { name: args.reference } : {});
       if (!flags.quiet) process.stderr.write('Writing manifest to image destination\n');

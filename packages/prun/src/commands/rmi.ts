@@ -16,9 +16,10 @@ export default class Rmi extends BaseCommand {
 
   async run(): Promise<void> {
     const { argv, flags } = await this.parse(Rmi);
-    const { Store, StoreError, findImage, lookupCandidates, removeImage } = await import('@pkit/storage');
+    const { StoreError, findImage, lookupCandidates, removeImage } = await import('@pkit/storage');
     const { deleteContainer } = await import('./rm.ts');
-    const store = Store.open({ root: flags.root });
+    const { openStoreForLayers } = await import('../actions/store.ts');
+    const store = openStoreForLayers(flags.root);
     const errors: string[] = [];
     try {
       for (const query of argv as string[]) {

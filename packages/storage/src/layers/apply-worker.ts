@@ -11,16 +11,16 @@
 // Failure: exit 1 and one JSON line on stderr, {"error":MESSAGE,"name":NAME,"code":CODE}, from
 // which parseApplyWorkerResult rebuilds the StoreError the in-process call would have thrown.
 //
-// The module also exports the caller's side (argv, result parsing); it runs the worker only
-// when it is the entry point.
+// This module is the worker's code and the caller's side (argv, result parsing); the program
+// itself is apply-worker-main.ts, which bundles emit as an entry file of their own.
 import { statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { DigestMismatchError, LayerSecurityError, StoreError } from '../errors.ts';
 import { isDigest, type Digest } from '../digest.ts';
 import { applyLayerTar, type ApplyOptions, type ApplyResult } from './apply.ts';
 
-/** The worker's file, for `node APPLY_WORKER ...`. */
-export const APPLY_WORKER: string = fileURLToPath(import.meta.url);
+/** The worker program in the sources, for `node APPLY_WORKER ...` (a bundle has its own copy). */
+export const APPLY_WORKER: string = fileURLToPath(new URL('./apply-worker-main.ts', import.meta.url));
 
 /** The worker's arguments (after the script path) for applying into `dir`. */
 export function applyWorkerArgs(dir: string, opts: ApplyOptions = {}): string[] {
@@ -124,7 +124,8 @@ function parseArgs(argv: string[]): { dir: string; opts: ApplyOptions } {
   return { dir: rest[0]!, opts };
 }
 
-async function main(argv: string[]): Promise<void> {
+/** The worker's whole run: apply stdin into the directory argv names, report as above. */
+export async function runApplyWorker(argv: string[]): Promise<void> {
   try {
     const { dir, opts } = parseArgs(argv);
     let st;
@@ -150,4 +151,3 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
-if (import.meta.main) await main(process.argv.slice(2));

@@ -17,8 +17,8 @@ export default class ImagePrune extends BaseCommand {
       ? 'WARNING! This command removes all images without at least one container associated with them.'
       : 'WARNING! This command removes all dangling images.';
     if (!flags.force && !(await confirm(warning))) return;
-    const { Store } = await import('@pkit/storage');
-    const store = Store.open({ root: flags.root });
+    const { openStoreForLayers } = await import('../../actions/store.ts');
+    const store = openStoreForLayers(flags.root);
     try {
       const { removed } = await pruneImages(store, { all: flags.all });
       for (const id of removed) this.log(id.slice('sha256:'.length));

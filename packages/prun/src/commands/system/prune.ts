@@ -21,10 +21,10 @@ export default class SystemPrune extends BaseCommand {
       flags.all ? 'all images without at least one container associated with them' : 'all dangling images',
     ];
     if (!flags.force && !(await confirm(`WARNING! This command removes:\n${what.map((w) => `\t- ${w}`).join('\n')}\n`))) return;
-    const { Store } = await import('@pkit/storage');
     const { systemPrune } = await import('../../actions/system-prune.ts');
     const { dfSize } = await import('../../actions/system-df.ts');
-    const store = Store.open({ root: flags.root });
+    const { openStoreForLayers } = await import('../../actions/store.ts');
+    const store = openStoreForLayers(flags.root);
     try {
       const r = await systemPrune(store, { all: flags.all, volumes: flags.volumes });
       if (r.containers.length) this.log(['Deleted Containers', ...r.containers].join('\n'));
