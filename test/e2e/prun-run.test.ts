@@ -83,6 +83,13 @@ test('image files keep their owners inside the container (subordinate ids on the
   assert.is(r.code, 0, r.stderr);
   ok(prun(root, ['import', tar, 'owned']), 'import');
   assert.is(ok(prun(root, ['run', '--rm', 'owned', 'stat', '-c', '%u:%g', '/home/u/f', '/bin'])).stdout, '1000:1000\n0:0\n');
+  // the same through pcopy into another store
+  const archive = join(dir, 'owned.oci.tar');
+  ok(prun(root, ['save', '--format', 'oci-archive', '-o', archive, 'owned']), 'save');
+  const other = tempDir('pkit-owners-store');
+  ok(run('pcopy', ['--root', other, 'copy', '-q', `oci-archive:${archive}`, 'local:owned']), 'pcopy copy');
+  assert.is(ok(prun(other, ['run', '--rm', 'owned', 'stat', '-c', '%u:%g', '/home/u/f'])).stdout, '1000:1000\n');
+  ok(prun(other, ['rmi', 'owned']), 'rmi in the pcopy store');
   ok(prun(root, ['rmi', 'owned']), 'rmi');
 });
 

@@ -27,3 +27,13 @@ export function sideOptions(flags: CopySideFlags, side: 'src' | 'dest', platform
     platform,
   });
 }
+
+/**
+ * A copy into the local store applies layers through the rootless hooks (@pkit/runtime, loaded
+ * only then), so files keep their owners as prun's own pulls do.
+ */
+export async function withStoreHooks(opts: TransportOptions, reference: string): Promise<TransportOptions> {
+  if (!/^(local|containers-storage):/.test(reference)) return opts;
+  const { rootlessStoreHooksFrom } = await import('@pkit/runtime');
+  return { ...opts, storeHooks: rootlessStoreHooksFrom(import.meta.url) };
+}

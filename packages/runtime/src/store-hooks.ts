@@ -3,7 +3,9 @@
 // tar's owners through the rootless mapping (container uid 1000 = the host's subuid start +
 // 999, container root = the user), and layer trees are removed there too, since the user cannot
 // remove files of subordinate owners. See docs/storage.md "The user namespace shell".
-import { accessSync, constants as fsConstants } from 'node:fs';
+import { accessSync, existsSync, constants as fsConstants } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Readable } from 'node:stream';
 import {
   APPLY_WORKER,
@@ -61,4 +63,23 @@ export function rootlessStoreHooks(opts: RootlessStoreHookOptions = {}): Rootles
   };
   const treeRemover: TreeRemover = (path: string) => removeAsUsernsRoot([path], { helper, mappings });
   return { layerApplier, treeRemover };
+}
+
+/**
+ * The rootless hooks for a CLI started from `from` (its import.meta.url): the pkit-runtime
+ * built in the repository and the bundle's own apply worker (dist/apply-worker.mjs) are found
+ * by walking up from there, so the same code works from the sources and from a bundle.
+ */
+export function rootlessStoreHooksFrom(from: string | URL): RootlessStoreHooks {
+  let dir = dirname(fileURLToPath(from));
+  let helper: string | undefined;
+  let worker: string | undefined;
+  for (let i = 0; i < 6 && !helper; i++) {
+    const h = join(dir, 'native', 'build', 'Release', 'pkit-runtime');
+    if (existsSync(h)) helper = h;
+    const w = join(dir, 'apply-worker.mjs');
+    if (!worker && existsSync(w)) worker = w;
+    dir = dirname(dir);
+  }
+  return rootlessStoreHooks({ ...(helper ? { helper } : {}), ...(worker ? { worker } : {}) });
 }

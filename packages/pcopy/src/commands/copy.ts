@@ -39,7 +39,7 @@ export default class Copy extends BaseCommand {
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Copy);
     const { copyByReference } = await import('@pkit/storage');
-    const { sideOptions } = await import('../options.ts');
+    const { sideOptions, withStoreHooks } = await import('../options.ts');
     const { copyProgress } = await import('../progress.ts');
     const { writeFile } = await import('node:fs/promises');
     const platform = platformOf(flags);
@@ -49,7 +49,7 @@ export default class Copy extends BaseCommand {
     const compression = flags['dest-decompress'] ? 'none' : (flags['dest-compress-format'] as 'gzip' | 'none' | undefined);
     const result = await copyByReference(args.source, args.destination, {
       src: side('src'),
-      dst: side('dest'),
+      dst: await withStoreHooks(side('dest'), args.destination),
       all: flags.all,
       platform,
       preserveDigests: flags['preserve-digests'],

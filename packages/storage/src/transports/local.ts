@@ -71,7 +71,7 @@ class LocalSource implements ImageSource {
  */
 export async function openLocalDestination(spec: string | undefined, opts: TransportOptions = {}): Promise<ImageDestination> {
   const name = spec === undefined ? undefined : localImageName(spec);
-  const store = Store.open(opts.storeRoot ? { root: opts.storeRoot } : {});
+  const store = Store.open({ ...(opts.storeRoot ? { root: opts.storeRoot } : {}), ...opts.storeHooks });
   // Held for the whole copy: gc waits, so blobs ingested now survive until the record names them.
   const lock = await store.beginWrite();
   return new LocalDestination(`local:${spec ?? '(unnamed)'}`, name, store, lock);

@@ -15,6 +15,7 @@
 //   `commit` comes last, once.
 import type { Readable } from 'node:stream';
 import type { Digest } from '../digest.ts';
+import type { LayerStoreHooks } from '../layer-store.ts';
 import type { Descriptor, ImageManifest } from '../oci-types.ts';
 
 /** A manifest or index exactly as stored: its bytes define its digest. */
@@ -103,6 +104,8 @@ export interface TransportOptions {
   retryTimes?: number;
   /** The local store root (local: transport). */
   storeRoot?: string;
+  /** How the local store applies and removes layers (the rootless hooks of @pkit/runtime). */
+  storeHooks?: LayerStoreHooks;
   /** OS/architecture/variant to pick from an index instead of this machine's. */
   platform?: { os?: string; architecture?: string; variant?: string };
 }
