@@ -152,31 +152,31 @@ function writeCidfile(path: string, id: string): void {
 }
 
 /**
- * --pull: always and newer pull first; missing (the default) pulls when the image is not in
- * the store; never leaves it to the lookup, which names the image that is not there.
+ * The store, with the image in it as --pull wants: always and newer pull first; missing (the
+ * default) pulls when the image is not in the store; never leaves it to the lookup, which names
+ * the image that is not there. The store is opened once when nothing is pulled.
  */
-async function ensureImage(req: ContainerRequest): Promise<void> {
+async function storeWithImage(req: ContainerRequest): Promise<Store> {
   const policy = req.pull ?? 'missing';
-  if (policy === 'never') return;
-  if (policy === 'missing') {
+  if (policy === 'never' || policy === 'missing') {
     const store = Store.open({ root: req.root });
+    if (policy === 'never') return store;
     try {
       await findImage(store, req.image);
-      return;
+      return store;
     } catch (err) {
-      if (!(err instanceof StoreError) || err.code !== 'PKIT_NOT_FOUND') throw err;
-    } finally {
       store.close();
+      if (!(err instanceof StoreError) || err.code !== 'PKIT_NOT_FOUND') throw err;
     }
   }
   const { pullImages } = await import('./pull.ts');
   await pullImages({ root: req.root, image: req.image, quiet: req.quiet, tlsVerify: req.tlsVerify });
+  return Store.open({ root: req.root });
 }
 
 /** `prun create`: prints the new container's id. */
 export async function createAction(req: ContainerRequest): Promise<number> {
-  await ensureImage(req);
-  const store = Store.open({ root: req.root });
+  const store = await storeWithImage(req);
   try {
     const created = await createFromRequest(engine(store), req);
     process.stdout.write(`${created.record.id}\n`);
@@ -188,12 +188,8 @@ export async function createAction(req: ContainerRequest): Promise<number> {
 
 /** `prun run`: the exit code for prun (the container's own in the foreground). */
 export async function runAction(req: ContainerRequest & { detach: boolean }): Promise<number> {
-  if (req.runtime !== undefined) checkRuntime(req.runtime, req.detach);
-  await ensureImage(req);
-  if (req.detach && req.rm && req.tty) {
-    // fine: podman allows it too
-  }
-  const store = Store.open({ root: req.root });
+  if (req.runtime !== undefined) checkRuntime(req.runtime);
+  const store = await storeWithImage(req);
   try {
     const e = engine(store);
     const created = await createFromRequest(e, req);
@@ -214,7 +210,7 @@ export async function runAction(req: ContainerRequest & { detach: boolean }): Pr
 }
 
 /** `--runtime`: pkit-runtime runs everything; crun and runc cannot mount the overlay root. */
-function checkRuntime(name: string, _detach: boolean): void {
+function checkRuntime(name: string): void {
   const r = runtimeBinary({ runtime: name });
   if (r.kind !== 'pkit-runtime') {
     throw badInput(`--runtime ${name}: prun containers need pkit-runtime (their overlay root is mounted by it); crun and runc run bundles through @pkit/runtime only`);
