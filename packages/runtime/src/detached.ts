@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { StoreError } from '@pkit/storage';
-import { execa } from 'execa';
+import { execFileResult } from './exec-file.ts';
 import { deleteContainer, globalArgs, killContainer, runtimeBinary } from './run.ts';
 import type { RuntimeBinary } from './run.ts';
 
@@ -114,13 +114,9 @@ export async function startDetached(opts: StartDetachedOptions): Promise<Detache
       '--bundle', opts.bundle,
       opts.id,
     ];
-    const r = await execa(runtime.path, args, {
-      reject: false,
-      stdin: 'ignore',
-      ...(opts.env ? { env: opts.env, extendEnv: false } : {}),
-    });
-    if (r.failed) {
-      const msg = oneLine(String(r.stderr ?? '')) || (r.exitCode === undefined ? r.shortMessage : `exit ${r.exitCode}`);
+    const r = await execFileResult(runtime.path, args, opts.env ? { env: opts.env } : {});
+    if (r.exitCode !== 0) {
+      const msg = oneLine(r.stderr) || (r.spawnError ? r.spawnError.message : r.signal ? `killed by ${r.signal}` : `exit ${r.exitCode}`);
       throw new DetachedError(`${name} run ${opts.id}: ${msg}`);
     }
     const pid = Number(readFileSync(pidFile, 'utf8').trim());

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import type { Readable, Writable } from 'node:stream';
 import { StoreError } from '@pkit/storage';
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
-import { execa } from 'execa';
+import { execFileResult } from './exec-file.ts';
 
 export type RuntimeKind = 'pkit-runtime' | 'crun' | 'other';
 
@@ -192,7 +192,7 @@ export function startContainer(opts: RunContainerOptions): RunningContainer {
     opts.id,
   ];
   const stdio = opts.stdio ?? 'inherit';
-  // Plain spawn, not execa: this is on every `prun run`, and execa costs ~8 ms to set up.
+  // Plain spawn: this is on every `prun run`.
   const child = spawn(opts.runtime.path, args, {
     stdio: (Array.isArray(stdio) ? stdio : [stdio, stdio, stdio]) as StdioOptions,
     ...(opts.env ? { env: opts.env } : {}),
@@ -248,14 +248,14 @@ export async function runContainer(opts: RunContainerOptions): Promise<RunResult
 
 /** `RUNTIME kill ID SIGNAL`. */
 export async function killContainer(runtime: RuntimeBinary, id: string, signal: string = 'SIGTERM', root?: string): Promise<void> {
-  const r = await execa(runtime.path, [...globalArgs({ runtime, root }), 'kill', id, signal], { reject: false });
+  const r = await execFileResult(runtime.path, [...globalArgs({ runtime, root }), 'kill', id, signal]);
   if (r.exitCode !== 0) throw new Error(`${basename(runtime.path)} kill ${id} ${signal}: ${String(r.stderr).trim() || `exit ${r.exitCode}`}`);
 }
 
 /** `RUNTIME delete [--force] ID`; a container the runtime does not know is not an error. */
 export async function deleteContainer(runtime: RuntimeBinary, id: string, opts: { root?: string; force?: boolean } = {}): Promise<void> {
   const args = [...globalArgs({ runtime, root: opts.root }), 'delete', ...(opts.force ? ['--force'] : []), id];
-  const r = await execa(runtime.path, args, { reject: false });
+  const r = await execFileResult(runtime.path, args);
   if (r.exitCode !== 0 && !/does not exist|not found|No such file/i.test(String(r.stderr))) {
     throw new Error(`${basename(runtime.path)} delete ${id}: ${String(r.stderr).trim() || `exit ${r.exitCode}`}`);
   }
