@@ -34,6 +34,6 @@ export function sideOptions(flags: CopySideFlags, side: 'src' | 'dest', platform
  */
 export async function withStoreHooks(opts: TransportOptions, reference: string): Promise<TransportOptions> {
   if (!/^(local|containers-storage):/.test(reference)) return opts;
-  const { rootlessStoreHooksFrom } = await import('@pkit/runtime');
+  const { rootlessStoreHooksFrom } = await import('@pkit/runtime/store-hooks');
   return { ...opts, storeHooks: rootlessStoreHooksFrom(import.meta.url) };
 }

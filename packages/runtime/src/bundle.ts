@@ -3,7 +3,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { isAbsolute, join, resolve } from 'node:path';
-import { atomicWriteFile } from '@pkit/storage';
+import { atomicWriteFile } from '@pkit/storage/fsutil';
 import type { Spec } from './oci-spec.ts';
 
 export interface Bundle {

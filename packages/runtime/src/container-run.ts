@@ -10,16 +10,13 @@
 // these bundles.
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import {
-  MAX_CONFIG_BYTES,
-  StoreError,
-  findImage,
-  parseImageConfig,
-  removeTree,
-  type ContainerRecord,
-  type ImageConfig,
-  type Store,
-} from '@pkit/storage';
+import { type ContainerRecord } from '@pkit/storage/container-store';
+import { StoreError } from '@pkit/storage/errors';
+import { removeTree } from '@pkit/storage/fsutil';
+import { findImage } from '@pkit/storage/image-lookup';
+import { type ImageConfig } from '@pkit/storage/oci-types';
+import { type Store } from '@pkit/storage/store';
+import { MAX_CONFIG_BYTES, parseImageConfig } from '@pkit/storage/validate';
 import { writeBundle, type Bundle } from './bundle.ts';
 import { hostFacts } from './host.ts';
 import { computeIDMappings, currentIdmapHost, type IDMappings } from './idmap.ts';

@@ -6,7 +6,7 @@ import { closeSync, createReadStream, mkdtempSync, openSync, readFileSync, readS
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { StoreError } from '@pkit/storage';
+import { StoreError } from '@pkit/storage/errors';
 import { execFileResult } from './exec-file.ts';
 import { deleteContainer, globalArgs, killContainer, runtimeBinary } from './run.ts';
 import type { RuntimeBinary } from './run.ts';

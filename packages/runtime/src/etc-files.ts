@@ -16,7 +16,7 @@ import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { hostname as osHostname, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
-import { StoreError } from '@pkit/storage';
+import { StoreError } from '@pkit/storage/errors';
 import type { BindMount } from './spec.ts';
 
 export type EtcNetworkMode = 'none' | 'host' | 'slirp4netns' | 'pasta';

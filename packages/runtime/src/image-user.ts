@@ -10,7 +10,8 @@
 // - A non-empty spec also puts the primary gid first in additionalGids (podman's spec).
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { StoreError, lookupInLayers } from '@pkit/storage';
+import { StoreError } from '@pkit/storage/errors';
+import { lookupInLayers } from '@pkit/storage/layers/overlay-lookup';
 import { isMapped, type IDMappings } from './idmap.ts';
 import type { ProcessUser } from './spec.ts';
 

@@ -7,7 +7,7 @@ import { basename, delimiter, join } from 'node:path';
 import { constants as osConstants } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { Readable, Writable } from 'node:stream';
-import { StoreError } from '@pkit/storage';
+import { StoreError } from '@pkit/storage/errors';
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { execFileResult } from './exec-file.ts';
 

@@ -4,7 +4,7 @@
 //
 // Defaults follow podman running rootless (pkg/specgen/generate, containers/common pkg/config),
 // with one deliberate difference: no_new_privs is on by default (DESIGN.md: Security).
-import type { ContainerConfig, ImageConfig } from '@pkit/storage';
+import type { ContainerConfig, ImageConfig } from '@pkit/storage/oci-types';
 import { DEFAULT_CAPABILITIES, mergeCapabilities } from './capabilities.ts';
 import { isMapped } from './idmap.ts';
 import type { IDMappings } from './idmap.ts';

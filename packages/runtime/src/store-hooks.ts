@@ -7,13 +7,8 @@ import { accessSync, existsSync, constants as fsConstants } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Readable } from 'node:stream';
-import {
-  APPLY_WORKER,
-  applyWorkerArgs,
-  parseApplyWorkerResult,
-  type LayerApplier,
-  type TreeRemover,
-} from '@pkit/storage';
+import { type LayerApplier, type TreeRemover } from '@pkit/storage/layer-store';
+import { APPLY_WORKER, applyWorkerArgs, parseApplyWorkerResult } from '@pkit/storage/layers/apply-worker';
 import { computeIDMappings, currentIdmapHost } from './idmap.ts';
 import { HELPER_PATH } from './run.ts';
 import { execInUserNamespace, removeAsUsernsRoot, type UsernsMappings } from './userns.ts';

@@ -14,7 +14,7 @@ import { constants as osConstants } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import type { Readable, Stream } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { StoreError } from '@pkit/storage';
+import { StoreError } from '@pkit/storage/errors';
 import { computeIDMappings, currentIdmapHost, type IDMappings } from './idmap.ts';
 import type { IDMapping } from './oci-spec.ts';
 import { HELPER_PATH, RuntimeNotFoundError } from './run.ts';

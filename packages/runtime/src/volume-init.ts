@@ -9,7 +9,9 @@
 // lookupInLayers, symlinks already resolved inside the image, so nothing outside the layers is
 // read.
 import { readdir } from 'node:fs/promises';
-import { StoreError, lookupInLayers, type VolumeStore } from '@pkit/storage';
+import { StoreError } from '@pkit/storage/errors';
+import { lookupInLayers } from '@pkit/storage/layers/overlay-lookup';
+import { type VolumeStore } from '@pkit/storage/volume-store';
 import type { ProcessUser } from './spec.ts';
 import { execInUserNamespace, type UsernsMappings } from './userns.ts';
 

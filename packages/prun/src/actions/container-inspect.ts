@@ -3,8 +3,8 @@
 // bundle's spec.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ContainerRecord } from '@pkit/storage';
-import type { Spec } from '@pkit/runtime';
+import type { ContainerRecord } from '@pkit/storage/container-store';
+import type { Spec } from '@pkit/runtime/oci-spec';
 import { logPath, meta, type Engine } from './containers.ts';
 
 const ZERO_TIME = '0001-01-01T00:00:00Z';

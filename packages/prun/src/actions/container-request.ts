@@ -2,8 +2,9 @@
 // RunOptions. Every value typed by the user is checked here, before anything is created, so
 // a bad flag leaves nothing behind.
 import { readFileSync } from 'node:fs';
-import { StoreError } from '@pkit/storage';
-import type { RunOptions, SeccompProfile } from '@pkit/runtime';
+import { StoreError } from '@pkit/storage/errors';
+import type { SeccompProfile } from '@pkit/runtime/seccomp';
+import type { RunOptions } from '@pkit/runtime/spec';
 
 export interface ContainerRequest {
   root: string | undefined;

@@ -9,16 +9,12 @@
 // exited once its exit file exists; a foreground one once the prun that runs it is gone.
 import { mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { StoreError, type ContainerRecord, type Store } from '@pkit/storage';
-import {
-  deleteContainer as runtimeDelete,
-  killContainer as runtimeKill,
-  removeContainer,
-  runtimeBinary,
-  startDetached,
-  waitForExitFile,
-  type RuntimeBinary,
-} from '@pkit/runtime';
+import { type ContainerRecord } from '@pkit/storage/container-store';
+import { StoreError } from '@pkit/storage/errors';
+import { type Store } from '@pkit/storage/store';
+import { removeContainer } from '@pkit/runtime/container-run';
+import { startDetached, waitForExitFile } from '@pkit/runtime/detached';
+import { deleteContainer as runtimeDelete, killContainer as runtimeKill, runtimeBinary, type RuntimeBinary } from '@pkit/runtime/run';
 import { helperPath } from './helper-path.ts';
 
 export { helperPath };

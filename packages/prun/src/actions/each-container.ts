@@ -1,7 +1,9 @@
 // The loop the container commands share (stop, kill, start, restart, wait, rm, ...): resolve
 // each name or ID, act on it, collect the failures, and report them as podman does (every
 // failure on stderr, the last one as the command's error).
-import { Store, StoreError, type ContainerRecord } from '@pkit/storage';
+import { type ContainerRecord } from '@pkit/storage/container-store';
+import { StoreError } from '@pkit/storage/errors';
+import { Store } from '@pkit/storage/store';
 import { engine, listContainers, findContainer, type Engine } from './containers.ts';
 
 export interface EachOptions {

@@ -1,6 +1,7 @@
 // `prun inspect` (and `prun container inspect`): containers first, then images, as podman
 // looks names up; the JSON array, or a Go template per object.
-import { Store, StoreError } from '@pkit/storage';
+import { StoreError } from '@pkit/storage/errors';
+import { Store } from '@pkit/storage/store';
 import { compileTemplate, isTemplate } from '@pkit/cli-common/go-template';
 import { inspectContainer } from './container-inspect.ts';
 import { engine, findContainer } from './containers.ts';

@@ -1,7 +1,8 @@
 // `prun logs`: the container's k8s-file log (containers/<id>/ctr.log), written by the monitor
 // for detached containers and by `prun run` for foreground ones.
-import { Store, StoreError } from '@pkit/storage';
-import { followLog, readLog, type LogRecord } from '@pkit/runtime';
+import { StoreError } from '@pkit/storage/errors';
+import { Store } from '@pkit/storage/store';
+import { followLog, readLog, type LogRecord } from '@pkit/runtime/detached';
 import { engine, findContainer, isRunning, logPath, waitStopped } from './containers.ts';
 
 export interface LogsRequest {

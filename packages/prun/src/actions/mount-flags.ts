@@ -12,8 +12,9 @@
 import { randomBytes } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { posix, resolve } from 'node:path';
-import { StoreError, VOLUME_NAME_RE, isVolumeName, type NewVolume, type Volume } from '@pkit/storage';
-import type { BindMount, MountRequest, TmpfsMount } from '@pkit/runtime';
+import { StoreError } from '@pkit/storage/errors';
+import { VOLUME_NAME_RE, isVolumeName, type NewVolume, type Volume } from '@pkit/storage/volume-store';
+import type { BindMount, MountRequest, TmpfsMount } from '@pkit/runtime/spec';
 
 /** A named or anonymous volume to mount: bound to its data dir once the store has it. */
 export interface VolumeMountRequest {

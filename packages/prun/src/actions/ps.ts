@@ -1,7 +1,10 @@
 // `prun ps`: the containers as podman lists them: a table, JSON, or a Go template per row;
 // --filter name=, id=, status=, label=, ancestor=, exited= (several keys must all match; several
 // values of one key, any of them).
-import { StoreError, Store, humanAge, type ContainerRecord } from '@pkit/storage';
+import { type ContainerRecord } from '@pkit/storage/container-store';
+import { StoreError } from '@pkit/storage/errors';
+import { humanAge } from '@pkit/storage/human';
+import { Store } from '@pkit/storage/store';
 import { compileTemplate, isTemplate } from '@pkit/cli-common/go-template';
 import { portsMap } from './container-inspect.ts';
 import { engine, listContainers, meta } from './containers.ts';

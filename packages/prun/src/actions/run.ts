@@ -3,24 +3,18 @@
 // (run), under the monitor (run -d), or not at all (create).
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Store, StoreError, findImage, type ContainerRecord } from '@pkit/storage';
-import {
-  LogWriter,
-  computeIDMappings,
-  containerCommand,
-  createContainer,
-  currentIdmapHost,
-  initVolumes,
-  parseUsernsMode,
-  readImageConfig,
-  resolveContainerUser,
-  validateEtcRequest,
-  writeEtcFiles,
-  runtimeBinary,
-  startContainer,
-  type CreatedContainer,
-  type RunOptions,
-} from '@pkit/runtime';
+import { type ContainerRecord } from '@pkit/storage/container-store';
+import { StoreError } from '@pkit/storage/errors';
+import { findImage } from '@pkit/storage/image-lookup';
+import { Store } from '@pkit/storage/store';
+import { createContainer, readImageConfig, type CreatedContainer } from '@pkit/runtime/container-run';
+import { LogWriter } from '@pkit/runtime/detached';
+import { validateEtcRequest, writeEtcFiles } from '@pkit/runtime/etc-files';
+import { computeIDMappings, currentIdmapHost, parseUsernsMode } from '@pkit/runtime/idmap';
+import { resolveContainerUser } from '@pkit/runtime/image-user';
+import { runtimeBinary, startContainer } from '@pkit/runtime/run';
+import { containerCommand, type RunOptions } from '@pkit/runtime/spec';
+import { initVolumes } from '@pkit/runtime/volume-init';
 import { baseRunOptions, badInput, parseLabels, type ContainerRequest } from './container-request.ts';
 import { parseMountFlags, toMountRequests, volumesToReserve } from './mount-flags.ts';
 import { StderrFilter } from './stderr-filter.ts';

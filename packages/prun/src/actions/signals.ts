@@ -1,6 +1,6 @@
 // Signal names as podman takes them: KILL, SIGKILL, kill, or a number.
 import { constants } from 'node:os';
-import { StoreError } from '@pkit/storage';
+import { StoreError } from '@pkit/storage/errors';
 
 export function signalNumber(value: string): number {
   const v = value.trim();

@@ -2,7 +2,9 @@
 // /etc/group, i.e. its upper dir over the image's layers (the overlay root's options).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { resolveContainerUser, type ProcessUser, type Spec } from '@pkit/runtime';
+import { resolveContainerUser } from '@pkit/runtime/image-user';
+import { type Spec } from '@pkit/runtime/oci-spec';
+import { type ProcessUser } from '@pkit/runtime/spec';
 import type { Engine } from './containers.ts';
 
 /** The overlay root's dirs, top first: upper, then the lower layers. */

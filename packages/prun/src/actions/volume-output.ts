@@ -80,7 +80,7 @@ export function volumeTable(volumes: readonly Volume[], heading: boolean): strin
  */
 export async function openVolumeStore(root: string | undefined): Promise<Store> {
   const { Store } = await import('@pkit/storage');
-  const { rootlessStoreHooks } = await import('@pkit/runtime');
+  const { rootlessStoreHooks } = await import('@pkit/runtime/store-hooks');
   const { helperPath } = await import('./containers.ts');
   let treeRemover;
   try {
