@@ -114,11 +114,24 @@ export interface CliSpec {
   commands: Record<string, unknown>;
   /** Flags accepted before the command; default --root. */
   globals?: readonly GlobalFlag[];
+  /**
+   * Commands that run without oclif's command machinery (given the arguments after the
+   * command's name); each resolves to the exit code, or -1 to leave the line to oclif.
+   */
+  fast?: Record<string, (argv: string[]) => Promise<number>>;
 }
 
 export async function runCli(argv: string[], spec: CliSpec): Promise<void> {
   try {
     const args = normalizeBooleanFlags(hoistGlobalFlags(argv, spec.globals), spec.commands);
+    const fast = args[0] !== undefined ? spec.fast?.[args[0]] : undefined;
+    if (fast) {
+      const code = await fast(args.slice(1));
+      if (code >= 0) {
+        process.exitCode = code;
+        return;
+      }
+    }
     await run(args, {
       root: spec.packageDir,
       pjson: spec.pjson as Interfaces.PJSON,

@@ -18,7 +18,7 @@ import Info from './commands/info.ts';
 import Ps from './commands/ps.ts';
 import Rm from './commands/rm.ts';
 import Rmi from './commands/rmi.ts';
-import Run from './commands/run.ts';
+import Run, { runFast } from './commands/run.ts';
 import Tag from './commands/tag.ts';
 import History from './commands/history.ts';
 import ImageInspect from './commands/image/inspect.ts';
@@ -99,5 +99,5 @@ export const COMMANDS = {
 
 export async function main(argv: string[]): Promise<void> {
   // the package dir, from src/ and from dist/
-  await runCli(argv, { packageDir: fileURLToPath(new URL('..', import.meta.url)), pjson, commands: COMMANDS });
+  await runCli(argv, { packageDir: fileURLToPath(new URL('..', import.meta.url)), pjson, commands: COMMANDS, fast: { run: runFast } });
 }

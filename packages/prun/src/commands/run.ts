@@ -1,4 +1,4 @@
-import { Args, Flags } from '@oclif/core';
+import { Args, Flags, Parser } from '@oclif/core';
 import { BaseCommand } from '@pkit/cli-common';
 import { CONTAINER_FLAGS, flagShapes, splitAtImage, toRequest } from './run-flags.ts';
 
@@ -25,14 +25,31 @@ export default class Run extends BaseCommand {
   };
 
   async run(): Promise<void> {
-    // Split at IMAGE: oclif would otherwise read the command's own options (`sh -c ...`).
-    const { valueFlags, shortBooleans } = flagShapes({ ...Run.flags, root: { type: 'option' } } as never);
-    const { own, image, command } = splitAtImage(this.argv, valueFlags, shortBooleans);
-    // IMAGE first: multiple-value flags would take it as one of their values.
-    const { flags } = await this.parse(Run, [...(image !== undefined ? [image] : []), ...own]);
-    if (image === undefined) this.error('"prun run" requires an IMAGE (see --help)', { exit: 125 });
-    const { runAction } = await import('../actions/run.ts');
-    const code = await runAction({ ...toRequest(flags, image, command), detach: flags.detach });
+    const code = await runCommandLine(this.argv, (argv) => this.parse(Run, argv));
     if (code !== 0) this.exit(code);
   }
+}
+
+type ParseRun = (argv: string[]) => Promise<{ flags: Record<string, unknown> & { detach: boolean } }>;
+
+/** Splits at IMAGE, parses the flags before it, and runs; resolves to the exit code. */
+async function runCommandLine(argv: string[], parse: ParseRun): Promise<number> {
+  // Split at IMAGE: oclif would otherwise read the command's own options (`sh -c ...`).
+  const { valueFlags, shortBooleans } = flagShapes({ ...Run.flags, root: { type: 'option' } } as never);
+  const { own, image, command } = splitAtImage(argv, valueFlags, shortBooleans);
+  if (own.includes('--help')) return -1;
+  if (image === undefined) throw Object.assign(new Error('"prun run" requires at least 1 argument, an IMAGE (see --help)'), { code: 'PKIT_USAGE' });
+  // IMAGE first: multiple-value flags would take it as one of their values.
+  const { flags } = await parse([image, ...own]);
+  const { runAction } = await import('../actions/run.ts');
+  return runAction({ ...toRequest(flags as never, image, command), detach: flags.detach });
+}
+
+/**
+ * `prun run` without oclif's command machinery (config, plugins, hooks): the most frequent
+ * command, where start-up shows. Flags are parsed by oclif's own parser with the same
+ * definitions. Resolves to the exit code, or -1 when oclif should handle the line (--help).
+ */
+export function runFast(argv: string[]): Promise<number> {
+  return runCommandLine(argv, (a) => Parser.parse(a, { flags: { ...BaseCommand.baseFlags, ...Run.flags }, args: Run.args, strict: false }) as never);
 }
