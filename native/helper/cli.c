@@ -9,6 +9,7 @@
  *   start ID | state ID | kill [--all|-a] ID [SIGNAL] | delete [--force|-f] ID | list
  *   exec   [--process|-p F] [--tty|-t] [--detach|-d] [--cwd DIR] [--env|-e K=V]
  *          [--pid-file F] [--console-socket S] [--preserve-fds N] ID [CMD [ARG...]]
+ *   network-hook slirp4netns|pasta [--publish ...] -- TOOL [ARG...]   (nethook.c: a hook)
  *
  * Difference from crun: our own failures exit with 125 (podman's convention for "the
  * runtime failed"; crun exits 1), so that a caller can tell them from the container's exit
@@ -47,7 +48,9 @@ static const char *usage_text =
   "run --detach [--log-path F] [--exit-dir DIR] [--monitor-pid-file F] [--stdin F]:\n"
   "  a monitor process logs the output (k8s-file format) and records the exit code\n"
   "userns-exec [--uid-map C:H:N,...] [--gid-map C:H:N,...] [--preserve-fds N] -- CMD...:\n"
-  "  runs CMD as root of a new user namespace (the store's rootless steps)\n";
+  "  runs CMD as root of a new user namespace (the store's rootless steps)\n"
+  "network-hook slirp4netns|pasta [--publish PROTO,HOST_IP,HOST_PORT,CTR_PORT,COUNT]... -- TOOL [ARG...]:\n"
+  "  a createRuntime hook: TOOL networks the container (state on stdin) until its init exits\n";
 
 struct opt_state { int argc; char **argv; int i; };
 
@@ -190,6 +193,8 @@ int main(int argc, char **argv) {
   const char *verb = argv[o.i++];
   // Not a container verb: a command in a fresh user namespace (docs/storage.md, the user namespace shell).
   if (strcmp(verb, "userns-exec") == 0) return cmd_userns_exec(argc - o.i, argv + o.i);
+  // The createRuntime hook that networks a container (nethook.c); not a container verb either.
+  if (strcmp(verb, "network-hook") == 0) return cmd_network_hook(argc - o.i, argv + o.i);
   char *root_owned = root ? NULL : state_root_default();
   if (!root) root = root_owned;
 

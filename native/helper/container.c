@@ -99,6 +99,7 @@ _Noreturn static void child_main(const struct child_args *a) {
     if (setresuid(0, 0, 0) < 0) die_errno("setuid 0 in the user namespace");
   }
   ns_join_paths(s);
+  if (s->ns[NS_NET].wanted && !s->ns[NS_NET].path) net_loopback_up();
 
   if (s->ns[NS_MNT].wanted) {
     mounts_setup_rootfs(s);
@@ -189,6 +190,8 @@ int container_create_or_run(const struct run_opts *o) {
   if (s.ns[NS_TIME].wanted) die("the time namespace is not supported by pkit-runtime");
   if (s.process.terminal && o->detach && !o->console_socket)
     die("process.terminal is true: create needs --console-socket");
+  for (int k = HOOK_CREATE_CONTAINER; k < HOOK__COUNT; k++)
+    if (s.n_hooks[k]) die("config: hooks.%s is not supported by pkit-runtime (prestart and createRuntime are): run this bundle with crun", hook_kind_name(k));
 
   if (mkdir_p(o->root, 0700) < 0) die_errno("create state root %s", o->root);
   char *sdir = state_dir(o->root, o->id);
@@ -244,6 +247,15 @@ int container_create_or_run(const struct run_opts *o) {
   char *cg_paths = NULL;
   if (new_userns && idmap_write(pid, &s, &err) < 0) goto fail;
   if (cgroups_setup(&s, o->id, pid, &cg_paths, &err) < 0) goto fail;
+  if (s.n_hooks[HOOK_PRESTART] || s.n_hooks[HOOK_CREATE_RUNTIME]) {
+    /* the namespaces exist and are mapped; the init waits for "G" (hooks.c) */
+    struct state hs = { .id = (char *)o->id, .bundle = bundle, .pid = pid, .annotations_json = s.annotations_json };
+    char *hj = state_to_oci_json(&hs, "creating");
+    int hr = hooks_run(&s, HOOK_PRESTART, hj, &err);
+    if (hr == 0) hr = hooks_run(&s, HOOK_CREATE_RUNTIME, hj, &err);
+    free(hj);
+    if (hr < 0) goto fail;
+  }
   if (send(sp[0], "G", 1, MSG_NOSIGNAL) != 1) { err = xasprintf("start the container process: %s", strerror(errno)); goto fail; }
 
   int master = -1;

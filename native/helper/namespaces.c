@@ -1,8 +1,12 @@
-/* namespaces.c: namespace kinds, clone flags, joining by path or by pid. */
+/* namespaces.c: namespace kinds, clone flags, joining by path or by pid; lo in a new network
+ * namespace. */
 #include "runtime.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
@@ -83,4 +87,18 @@ bool ns_join_pid(pid_t pid, bool include_user) {
     if (k == NS_PID) joined_pid = true;
   }
   return joined_pid;
+}
+
+/* A new network namespace has lo down; crun and runc bring it up, and so does podman's none
+ * mode (slirp4netns and pasta only configure their own interface). */
+void net_loopback_up(void) {
+  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) die_errno("bring up lo: socket");
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof ifr);
+  snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "lo");
+  if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0) die_errno("bring up lo");
+  ifr.ifr_flags |= IFF_UP;
+  if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0) die_errno("bring up lo");
+  close(fd);
 }

@@ -68,6 +68,15 @@ struct resources_spec {
   bool has_pids_limit; int64_t pids_limit;
 };
 struct sysctl_spec { char *key, *value; };
+/* OCI hooks, by kind (hooks.c runs them; only prestart and createRuntime are supported) */
+enum hook_kind { HOOK_PRESTART, HOOK_CREATE_RUNTIME, HOOK_CREATE_CONTAINER, HOOK_START_CONTAINER,
+                 HOOK_POSTSTART, HOOK_POSTSTOP, HOOK__COUNT };
+struct hook_spec {
+  char *path;
+  char **args; size_t n_args; /* NULL-terminated; none: argv is just path */
+  char **env; size_t n_env;   /* NULL-terminated; none: an empty environment */
+  int64_t timeout;            /* seconds; 0: none */
+};
 struct caps_spec { uint64_t bounding, effective, inheritable, permitted, ambient; bool present; };
 struct process_spec {
   bool terminal;
@@ -100,6 +109,7 @@ struct spec {
   struct sysctl_spec *sysctls; size_t n_sysctls;
   char *cgroups_path;
   char *annotations_json; /* the "annotations" object as JSON text, or NULL */
+  struct hook_spec *hooks[HOOK__COUNT]; size_t n_hooks[HOOK__COUNT];
 };
 /* Parse a whole config.json (bundle-relative root path is made absolute against bundle). */
 int spec_load(const char *path, const char *bundle, struct spec *out, char **err);
@@ -117,6 +127,8 @@ void ns_join_paths(const struct spec *s);
 /* Join the namespaces of a running process (user first); returns true if a pid ns was
  * joined (the caller must fork so the child is inside it). */
 bool ns_join_pid(pid_t pid, bool include_user);
+/* In a network namespace of our own: set lo up (as crun and runc do). */
+void net_loopback_up(void);
 
 /* ---- idmap.c --------------------------------------------------------------------------- */
 /* Write uid_map/gid_map of pid (single mapping directly, several through newuidmap). */
@@ -191,6 +203,27 @@ int tty_connect_console_socket(const char *path); /* -1 + errno */
 /* In the parent: proxy between our stdio terminal and master until pid exits. */
 int tty_proxy_wait(int master, int sfd, pid_t pid);
 void tty_raw_begin(void); /* our stdin terminal to raw mode (restored at exit) */
+
+/* ---- hooks.c --------------------------------------------------------------------------- */
+const char *hook_kind_name(enum hook_kind k); /* "createRuntime", as in config.json */
+/* Runs the spec's hooks of kind k in order, each with state_json on stdin; on the first one
+ * that fails (non-zero exit, signal, timeout) sets *err to one line and returns -1. */
+int hooks_run(const struct spec *s, enum hook_kind k, const char *state_json, char **err);
+int pidfd_of(pid_t pid); /* pidfd_open(2); -1 + errno */
+/* The last bytes a process wrote, for a one-line error: its last line that says something. */
+#define OUTPUT_TAIL 2048
+struct output_tail { char buf[OUTPUT_TAIL]; size_t len; };
+void output_tail_add(struct output_tail *t, const char *p, size_t n);
+/* Reads what fd has now (non-blocking) into t; false once it is at EOF or failed. */
+bool output_tail_drain(struct output_tail *t, int fd);
+/* The last non-blank line not matching skip (may be NULL), trimmed; NULL if none. */
+char *output_tail_last_line(const struct output_tail *t, bool (*skip)(const char *line));
+
+/* ---- nethook.c ------------------------------------------------------------------------- */
+/* pkit-runtime network-hook slirp4netns|pasta [--publish P,IP,HP,CP,N]... -- TOOL [ARG...]:
+ * a createRuntime hook that starts TOOL on the container's network namespace and stops it when
+ * the container's init exits. argv: the arguments after the verb; returns the exit code. */
+int cmd_network_hook(int argc, char **argv);
 
 /* ---- container.c ----------------------------------------------------------------------- */
 struct run_opts {

@@ -303,6 +303,33 @@ static int parse_resources(json_object *res, struct resources_spec *out, struct 
   return 0;
 }
 
+/* hooks.<kind>: [{path, args, env, timeout}] (runtime-spec config.md, POSIX-platform hooks) */
+static int parse_hooks(json_object *hooks, struct spec *s, struct perr *pe) {
+  if (!json_object_is_type(hooks, json_type_object)) return fail(pe, "hooks", "an object");
+  for (int k = 0; k < HOOK__COUNT; k++) {
+    const char *name = hook_kind_name((enum hook_kind)k);
+    json_object *a = get(hooks, name);
+    if (!a) continue;
+    char f[64]; snprintf(f, sizeof f, "hooks.%s", name);
+    if (!json_object_is_type(a, json_type_array)) return fail(pe, f, "an array");
+    size_t n = json_object_array_length(a);
+    s->hooks[k] = xcalloc(n, sizeof *s->hooks[k]);
+    for (size_t i = 0; i < n; i++) {
+      json_object *e = json_object_array_get_idx(a, i);
+      struct hook_spec *h = &s->hooks[k][i];
+      if (get_str(e, "path", &h->path, pe, f) <= 0) return fail(pe, f, "entries with a \"path\" string");
+      if (h->path[0] != '/') { pe->msg = xasprintf("config: %s: path %s must be absolute", f, h->path); return -1; }
+      if (get_strv(e, "args", &h->args, &h->n_args, pe, f) < 0) return -1;
+      if (get_strv(e, "env", &h->env, &h->n_env, pe, f) < 0) return -1;
+      int r = get_int(e, "timeout", &h->timeout, pe, f);
+      if (r < 0) return -1;
+      if (r > 0 && h->timeout <= 0) { pe->msg = xasprintf("config: %s: timeout must be greater than zero", f); return -1; }
+    }
+    s->n_hooks[k] = n;
+  }
+  return 0;
+}
+
 static void spec_defaults(struct spec *s) { memset(s, 0, sizeof *s); }
 
 int process_load(const char *path, struct process_spec *out, char **err) {
@@ -365,6 +392,8 @@ int spec_load(const char *path, const char *bundle, struct spec *s, char **err) 
     }
     s->n_mounts = n;
   }
+  json_object *hooks = get(root, "hooks");
+  if (hooks && parse_hooks(hooks, s, &pe) < 0) goto perr;
   json_object *ann = get(root, "annotations");
   if (ann) s->annotations_json = xstrdup(json_object_to_json_string_ext(ann, JSON_C_TO_STRING_PLAIN));
   json_object *l = get(root, "linux");

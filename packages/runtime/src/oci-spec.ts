@@ -8,7 +8,25 @@ export interface Spec {
   hostname?: string;
   mounts: Mount[];
   annotations?: Record<string, string>;
+  hooks?: Hooks;
   linux: Linux;
+}
+
+/** A hook: path is absolute; args is its argv (argv[0] included); timeout in seconds. */
+export interface Hook {
+  path: string;
+  args?: string[];
+  env?: string[];
+  timeout?: number;
+}
+
+export interface Hooks {
+  prestart?: Hook[];
+  createRuntime?: Hook[];
+  createContainer?: Hook[];
+  startContainer?: Hook[];
+  poststart?: Hook[];
+  poststop?: Hook[];
 }
 
 export interface Process {

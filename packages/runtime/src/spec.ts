@@ -8,6 +8,8 @@ import type { ContainerConfig, ImageConfig } from '@pkit/storage/oci-types';
 import { DEFAULT_CAPABILITIES, mergeCapabilities } from './capabilities.ts';
 import { isMapped } from './idmap.ts';
 import type { IDMappings } from './idmap.ts';
+import { networkMode, networkSetup } from './network.ts';
+import type { NetworkConfig, NetworkMode, NetworkTools, PortMapping } from './network.ts';
 import type { Mount, Namespace, Resources, Rlimit, Spec } from './oci-spec.ts';
 import { profileToSpec } from './seccomp.ts';
 import type { SeccompProfile } from './seccomp.ts';
@@ -119,8 +121,16 @@ export interface RunOptions {
   readOnly?: boolean;
   /** With readOnly: tmpfs on /tmp, /var/tmp, /run (podman's read_only_tmpfs); default true. */
   readOnlyTmpfs?: boolean;
-  /** none: a network namespace with only lo (the default until pasta/slirp4netns come). */
-  network?: 'none' | 'host';
+  /**
+   * none (default): a network namespace with only lo; host: the host's; slirp4netns and pasta
+   * (or a parsed --network value, network.ts parseNetwork): a namespace that a createRuntime
+   * hook connects before the container's process runs.
+   */
+  network?: NetworkMode | NetworkConfig;
+  /** -p mappings (parsePublish), host ports assigned (assignHostPorts); slirp4netns and pasta only. */
+  publish?: PortMapping[];
+  /** Where pkit-runtime, slirp4netns and pasta are (networkTools()); needed by those two modes. */
+  networkTools?: NetworkTools;
   /** A cgroup namespace (default true). */
   cgroupns?: boolean;
   terminal?: boolean;
@@ -253,7 +263,7 @@ function userMounts(requests: MountRequest[]): Mount[] {
 }
 
 function defaultMounts(opts: RunOptions, host: HostFacts): Mount[] {
-  const rootlessHostNet = opts.idmap.userns && opts.network === 'host';
+  const rootlessHostNet = opts.idmap.userns && networkMode(opts.network) === 'host';
   const gid5 = !opts.idmap.userns || isMapped(opts.idmap.gidMappings, 5);
   const shmSize = opts.shmSize ?? 64 * 1024 * 1024;
   const mounts: Mount[] = [
@@ -345,8 +355,9 @@ export function buildSpec(image: ImageConfig | ContainerConfig | undefined, opts
       ? { bounding: caps, effective: [...caps], permitted: [...caps], inheritable: [], ambient: [] }
       : { bounding: caps, effective: userCaps, permitted: [...userCaps], inheritable: [...userCaps], ambient: [...userCaps] };
 
+  const net = networkSetup(opts.network, opts.publish, opts.networkTools);
   const namespaces: Namespace[] = [{ type: 'pid' }];
-  if (opts.network !== 'host') namespaces.push({ type: 'network' });
+  if (net.privateNamespace) namespaces.push({ type: 'network' });
   namespaces.push({ type: 'ipc' }, { type: 'uts' }, { type: 'mount' });
   if (opts.cgroupns !== false) namespaces.push({ type: 'cgroup' });
   if (opts.idmap.userns) namespaces.push({ type: 'user' });
@@ -357,7 +368,7 @@ export function buildSpec(image: ImageConfig | ContainerConfig | undefined, opts
   const mounts = [...defaultMounts(opts, host).filter((m) => !taken.has(m.destination)), ...extra];
 
   const maskedPaths = [...DEFAULT_MASKED_PATHS, ...(host.extraMaskedPaths ?? [])];
-  if (opts.idmap.userns && opts.network === 'host') maskedPaths.push('/sys/kernel');
+  if (opts.idmap.userns && net.mode === 'host') maskedPaths.push('/sys/kernel');
 
   const spec: Spec = {
     ociVersion: OCI_VERSION,
@@ -375,6 +386,7 @@ export function buildSpec(image: ImageConfig | ContainerConfig | undefined, opts
     ...(opts.hostname ? { hostname: opts.hostname } : {}),
     mounts,
     ...(opts.annotations && Object.keys(opts.annotations).length ? { annotations: { ...opts.annotations } } : {}),
+    ...(net.hooks ? { hooks: net.hooks } : {}),
     linux: {
       namespaces,
       maskedPaths,
@@ -386,7 +398,7 @@ export function buildSpec(image: ImageConfig | ContainerConfig | undefined, opts
     spec.linux.gidMappings = opts.idmap.gidMappings.map((m) => ({ ...m }));
   }
   // containers.conf default_sysctls: let any gid of the container use ICMP echo sockets.
-  if (opts.network !== 'host') spec.linux.sysctl = { 'net.ipv4.ping_group_range': '0 0' };
+  if (net.privateNamespace) spec.linux.sysctl = { 'net.ipv4.ping_group_range': '0 0' };
   const res = resources(opts.resources);
   if (res) spec.linux.resources = res;
 
