@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ContainerRecord } from '@pkit/storage/container-store';
 import type { Spec } from '@pkit/runtime/oci-spec';
+import type { PortMapping } from '@pkit/runtime/network';
 import { logPath, meta, type Engine } from './containers.ts';
 
 const ZERO_TIME = '0001-01-01T00:00:00Z';
@@ -24,11 +25,10 @@ function status(rec: ContainerRecord): string {
 /** "80/tcp" -> [{HostIp, HostPort}], as podman's NetworkSettings.Ports. */
 export function portsMap(ports: unknown[] | undefined): Record<string, Array<{ HostIp: string; HostPort: string }>> {
   const out: Record<string, Array<{ HostIp: string; HostPort: string }>> = {};
-  for (const p of (ports ?? []) as Array<{ hostIp?: string; hostPort: number; containerPort: number; protocol?: string; range?: number }>) {
-    const n = p.range ?? 1;
-    for (let i = 0; i < n; i++) {
-      const key = `${p.containerPort + i}/${p.protocol ?? 'tcp'}`;
-      (out[key] ??= []).push({ HostIp: p.hostIp ?? '', HostPort: String(p.hostPort + i) });
+  for (const p of (ports ?? []) as PortMapping[]) {
+    for (let i = 0; i < p.range; i++) {
+      const key = `${p.containerPort + i}/${p.protocol}`;
+      (out[key] ??= []).push({ HostIp: p.hostIP, HostPort: String(p.hostPort + i) });
     }
   }
   return out;

@@ -6,7 +6,7 @@ import { StoreError } from '@pkit/storage/errors';
 import { humanAge } from '@pkit/storage/human';
 import { Store } from '@pkit/storage/store';
 import { compileTemplate, isTemplate } from '@pkit/cli-common/go-template';
-import { portsMap } from './container-inspect.ts';
+import { formatPorts, type PortMapping } from '@pkit/runtime/network';
 import { engine, listContainers, meta } from './containers.ts';
 
 export interface PsRequest {
@@ -38,11 +38,7 @@ function status(c: ContainerRecord, exitCode: number): string {
 
 /** "0.0.0.0:8080->80/tcp, ..." as podman's PORTS column. */
 function portsText(c: ContainerRecord): string {
-  const out: string[] = [];
-  for (const [ctr, binds] of Object.entries(portsMap(meta(c).ports))) {
-    for (const b of binds) out.push(`${b.HostIp || '0.0.0.0'}:${b.HostPort}->${ctr}`);
-  }
-  return out.join(', ');
+  return formatPorts((meta(c).ports ?? []) as PortMapping[]);
 }
 
 /** The parsed --filter values, checked before anything is read. */

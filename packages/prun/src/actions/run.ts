@@ -17,6 +17,7 @@ import { containerCommand, type RunOptions } from '@pkit/runtime/spec';
 import { initVolumes } from '@pkit/runtime/volume-init';
 import { baseRunOptions, badInput, parseLabels, type ContainerRequest } from './container-request.ts';
 import { parseMountFlags, toMountRequests, volumesToReserve } from './mount-flags.ts';
+import { assignHostPorts, checkPublish, networkSetup, networkTools, networkWarnings, parseNetwork, parsePublish } from '@pkit/runtime/network';
 import { StderrFilter } from './stderr-filter.ts';
 import { engine, logPath, meta, refresh, startInBackground, type ContainerMeta, type Engine } from './containers.ts';
 
@@ -25,14 +26,18 @@ export type { ContainerRequest } from './container-request.ts';
 /** Creates the container the request describes; nothing is left behind when it fails. */
 export async function createFromRequest(e: Engine, req: ContainerRequest): Promise<CreatedContainer> {
   const run: Omit<RunOptions, 'rootfs' | 'idmap'> = baseRunOptions(req);
-  if (req.publish.length) throw badInput('--publish is not supported yet');
   // Everything the user typed is checked before anything is created.
   const plan = parseMountFlags({ volumes: req.volumes, mounts: req.mounts, tmpfs: req.tmpfs });
   for (const w of plan.warnings) process.stderr.write(`${w}\n`);
-  if (req.network !== undefined && req.network !== 'none' && req.network !== 'host') {
-    throw badInput(`--network ${req.network}: only "none" and "host" are supported so far`);
-  }
-  run.network = (req.network ?? 'none') as 'none' | 'host';
+  // podman's rootless default here is slirp4netns; host ports are picked now (-p 80: random).
+  const network = parseNetwork(req.network ?? 'slirp4netns');
+  const publish = await assignHostPorts(checkPublish(req.publish.map(parsePublish)));
+  for (const w of networkWarnings(network, publish)) process.stderr.write(`${w}\n`);
+  run.network = network;
+  const ports = network.mode === 'slirp4netns' || network.mode === 'pasta' ? publish : [];
+  if (ports.length) run.publish = ports;
+  run.networkTools = networkTools({ helper: e.helper });
+  const netSetup = networkSetup(network, ports, run.networkTools);
   let usernsMode;
   try {
     usernsMode = parseUsernsMode(req.userns);
@@ -49,7 +54,10 @@ export async function createFromRequest(e: Engine, req: ContainerRequest): Promi
   const idmap = computeIDMappings(currentIdmapHost(), usernsMode);
   const etc = {
     ...(req.hostname !== undefined ? { hostname: req.hostname } : {}),
-    network: run.network,
+    network: netSetup.mode,
+    ...(netSetup.nameservers ? { networkNameservers: netSetup.nameservers } : {}),
+    ...(netSetup.containerIps ? { containerIps: netSetup.containerIps } : {}),
+    ipv6: netSetup.ipv6,
     addHosts: req.addHosts,
     dns: req.dns,
     dnsSearch: req.dnsSearch,
@@ -66,7 +74,8 @@ export async function createFromRequest(e: Engine, req: ContainerRequest): Promi
     ...(req.stopTimeout !== undefined ? { stopTimeout: req.stopTimeout } : {}),
     ...(req.labels.length ? { labels: parseLabels(req.labels) } : {}),
     ...(req.user !== undefined ? { user: req.user } : {}),
-    network: run.network,
+    network: netSetup.mode,
+    ...(ports.length ? { ports } : {}),
   };
   let created: CreatedContainer;
   try {
@@ -89,7 +98,7 @@ export async function createFromRequest(e: Engine, req: ContainerRequest): Promi
           // keep-id without -u runs as the user's own id (spec.ts), not as the image's root
           const own = req.user === undefined && !image.config?.User && idmap.keepId !== undefined;
           // podman's default hostname: the ID's first 12 characters (the host's own with --network host)
-          const hostname = req.hostname ?? (run.network === 'host' ? undefined : record.id.slice(0, 12));
+          const hostname = req.hostname ?? (netSetup.mode === 'host' ? undefined : record.id.slice(0, 12));
           return { ...(own ? {} : { user: u.user }), ...(u.home !== undefined ? { home: u.home } : {}), ...(hostname !== undefined ? { hostname } : {}), mounts: etcMounts };
         },
       });
