@@ -1,5 +1,6 @@
 // prun against podman on the same work, in the same run (issue 5's measure, first part):
-// `run --rm IMAGE true` with the image already in both stores, rootless, --network none, and
+// `run --rm IMAGE true` with the image already in both stores, rootless, --network none and the
+// default network (slirp4netns for both), and
 // `--version` against `node -e 0`.
 //   node bench/prun.ts [--runs N] [--pull-runs N] [--only pull|run] [--cache DIR] [--registry HOST:PORT]
 // Run as root, it re-runs itself as the unprivileged test user (pkit-test), as the tests do.
@@ -62,8 +63,10 @@ try {
   must('podman', ['import', '-q', FIXTURE, 'localhost/benchbox']);
   const json = join(root, 'hyperfine.json');
   must('hyperfine', ['-N', '-w', '3', '-r', String(RUNS), '--export-json', json,
+    '-n', 'prun run --rm --network none', `${PRUN} --root ${root} run --rm --network none benchbox true`,
+    '-n', 'podman run --rm --network none', 'podman run --rm --network none localhost/benchbox true',
     '-n', 'prun run --rm', `${PRUN} --root ${root} run --rm benchbox true`,
-    '-n', 'podman run --rm', 'podman run --rm --network none localhost/benchbox true',
+    '-n', 'podman run --rm', 'podman run --rm localhost/benchbox true',
     '-n', 'prun --version', `${PRUN} --version`,
     '-n', 'node -e 0', `${process.execPath} -e 0`]);
   const results = JSON.parse(readFileSync(json, 'utf8')).results as { command: string; median: number; mean: number }[];
@@ -72,7 +75,10 @@ try {
   console.log(`${RUNS} runs each, hyperfine -N, rootless as ${process.env.USER ?? 'this user'}`);
   console.log('command              median ms  mean ms');
   for (const r of results) console.log(`${r.command.padEnd(20)} ${ms(r.median)} ${ms(r.mean)}`);
-  console.log(`prun run / podman run: ${(by('prun run --rm').median / by('podman run --rm').median).toFixed(2)}x (aim: at most 0.5x)`);
+  for (const net of [' --network none', '']) {
+    const ratio = by(`prun run --rm${net}`).median / by(`podman run --rm${net}`).median;
+    console.log(`prun run / podman run (${net ? 'network none' : 'default network: slirp4netns'}): ${ratio.toFixed(2)}x (aim: at most 0.5x)`);
+  }
   console.log(`prun --version / node -e 0: ${(by('prun --version').median / by('node -e 0').median).toFixed(2)}x`);
 } finally {
   spawnSync('podman', ['rmi', '-f', 'localhost/benchbox'], { stdio: 'ignore' });
