@@ -8,7 +8,7 @@
 // Usage: node scripts/bundle.mjs [cli...] [--no-minify] [--no-split] [--no-shims] [--no-lazy] [--no-manifest]
 //        [--metafile]   (the --no-* switches exist to measure each start-up lever; see docs/cli.md)
 import { build } from 'esbuild';
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -93,9 +93,11 @@ const WORKER_CLIS = ['prun', 'pcopy', 'pbuild'];
 
 async function bundle(cli) {
   const pkgDir = join(REPO, 'packages', cli);
-  const outdir = join(pkgDir, 'dist');
+  // Built beside dist/ and swapped in at the end, so a CLI running meanwhile (a test, another
+  // build) never finds dist/ half written or missing.
+  const dist = join(pkgDir, 'dist');
+  const outdir = join(pkgDir, `dist.new-${process.pid}`);
   await rm(outdir, { recursive: true, force: true });
-  await rm(join(pkgDir, 'oclif.manifest.json'), { force: true });
   const result = await build({
     absWorkingDir: REPO,
     // The layer apply worker runs as a program of its own (inside a user namespace).
@@ -121,7 +123,11 @@ async function bundle(cli) {
   const bad = inputs.filter((p) => FORBIDDEN.test(p));
   if (bad.length) throw new Error(`${cli}: the bundle must not contain ${bad.join(', ')}`);
   if (args.includes('--metafile')) await writeFile(join(outdir, 'meta.json'), JSON.stringify(result.metafile));
-  const sizes = Object.entries(result.metafile.outputs).map(([f, o]) => `${relative(pkgDir, join(REPO, f))} ${(o.bytes / 1024).toFixed(0)} KiB`);
+  const sizes = Object.entries(result.metafile.outputs).map(([f, o]) => `${relative(outdir, join(REPO, f)).replace(/^/, 'dist/')} ${(o.bytes / 1024).toFixed(0)} KiB`);
+  const old = join(pkgDir, `dist.old-${process.pid}`);
+  await rename(dist, old).catch((e) => { if (e.code !== 'ENOENT') throw e; });
+  await rename(outdir, dist);
+  await rm(old, { recursive: true, force: true });
   if (opt('manifest')) await writeManifest(pkgDir);
   console.error(`${cli}: ${sizes.join(', ')}${opt('manifest') ? ', oclif.manifest.json' : ''}`);
 }
@@ -133,7 +139,9 @@ async function writeManifest(pkgDir) {
   const { Plugin } = await import(pathToFileURL(req.resolve('@oclif/core')).href);
   const plugin = new Plugin({ root: pkgDir, isRoot: true, ignoreManifest: true, errorOnManifestCreate: true });
   await plugin.load();
-  await writeFile(join(pkgDir, 'oclif.manifest.json'), JSON.stringify(plugin.manifest));
+  const tmp = join(pkgDir, `oclif.manifest.json.${process.pid}`);
+  await writeFile(tmp, JSON.stringify(plugin.manifest));
+  await rename(tmp, join(pkgDir, 'oclif.manifest.json'));
 }
 
 for (const cli of clis.length ? clis : ALL) await bundle(cli);

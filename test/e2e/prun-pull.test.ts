@@ -196,6 +196,19 @@ test('the auth registry: refused without credentials; --creds and --authfile wor
   oneLineError(prun(tempDir(), ['pull', NOTLS, '--creds', `${AUTH_USER}:wrong`, ref]), /authentication|unauthorized|denied/i);
 });
 
+test('prun login stores the credentials where pull finds them; logout removes them', () => {
+  const ref = `${AUTH_REGISTRY}/e2e-pull-${id}/bb:1`;
+  const authfile = join(tempDir('pkit-login'), 'auth.json');
+  const r = run('prun', ['login', NOTLS, '--authfile', authfile, '-u', AUTH_USER, '--password-stdin', AUTH_REGISTRY], { input: `${AUTH_PASS}\n` });
+  assert.is(r.code, 0, r.stderr);
+  assert.is(r.stdout, 'Login Succeeded!\n');
+  ok(prun(tempDir(), ['pull', '-q', NOTLS, '--authfile', authfile, ref]), 'pull after login');
+  ok(run('prun', ['logout', '--authfile', authfile, AUTH_REGISTRY]), 'logout');
+  oneLineError(prun(tempDir(), ['pull', NOTLS, '--authfile', authfile, ref]), /authentication required/);
+  const bad = run('prun', ['login', NOTLS, '--authfile', authfile, '-u', AUTH_USER, '--password-stdin', AUTH_REGISTRY], { input: 'wrong\n' });
+  assert.is(bad.code, 125);
+});
+
 // --- platforms ------------------------------------------------------------------------------
 
 test('--platform, --arch and --os pick an image of a multi-arch index', () => {

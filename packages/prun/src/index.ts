@@ -11,6 +11,8 @@ import Restart from './commands/restart.ts';
 import Start from './commands/start.ts';
 import Stop from './commands/stop.ts';
 import Wait from './commands/wait.ts';
+import Login from '@pkit/cli-common/commands/login';
+import Logout from '@pkit/cli-common/commands/logout';
 import Images from './commands/images.ts';
 import Inspect from './commands/inspect.ts';
 import Import from './commands/import.ts';
@@ -61,6 +63,8 @@ export const COMMANDS = {
   stop: Stop,
   wait: Wait,
   images: Images,
+  login: Login,
+  logout: Logout,
   inspect: Inspect,
   import: Import,
   info: Info,

@@ -1,19 +1,2 @@
-import { Args } from '@oclif/core';
-import { BaseCommand } from '@pkit/cli-common';
-import { authfile } from '../flags.ts';
-
-export default class Logout extends BaseCommand {
-  static override summary = 'Log out of a registry';
-  static override examples = ['<%= config.bin %> logout registry.example'];
-  static override args = {
-    registry: Args.string({ required: true, ignoreStdin: true, description: 'registry host[:port]' }),
-  };
-  static override flags = { authfile };
-
-  async run(): Promise<void> {
-    const { args, flags } = await this.parse(Logout);
-    const { logout } = await import('@pkit/storage');
-    await logout(args.registry, flags.authfile);
-    this.log(`Removed login credentials for ${args.registry}`);
-  }
-}
+// `pcopy logout`: the command prun shares (@pkit/cli-common).
+export { default } from '@pkit/cli-common/commands/logout';
