@@ -99,6 +99,14 @@ test('prun info without --root uses the per-user data dir', () => {
   assert.is((JSON.parse(cli('prun', ['info', '--format', 'json']).stdout) as { store: { graphRoot: string } }).store.graphRoot, join(scratch, 'data', 'pkit'));
 });
 
+test('prun version: the table, JSON, and a Go template', () => {
+  const r = cli('prun', ['version']);
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^Version:\s+\d+\.\d+\.\d+\n/);
+  assert.is((JSON.parse(cli('prun', ['version', '--format', 'json']).stdout) as { Client: { Os: string } }).Client.Os, 'linux');
+  assert.match(cli('prun', ['version', '--format', '{{.Client.Version}}']).stdout, /^\d+\.\d+\.\d+\n$/);
+});
+
 test('prun info: a flag error is one line and 125', () => {
   assertOneLineError(cli('prun', ['info', '--bogus']), /^Error: Nonexistent flag: --bogus/);
   assertOneLineError(cli('prun', ['info', '--root']), /--root/);

@@ -10,6 +10,7 @@ import Logs from './commands/logs.ts';
 import Restart from './commands/restart.ts';
 import Start from './commands/start.ts';
 import Stop from './commands/stop.ts';
+import Version from './commands/version.ts';
 import Wait from './commands/wait.ts';
 import Login from '@pkit/cli-common/commands/login';
 import Logout from '@pkit/cli-common/commands/logout';
@@ -61,6 +62,7 @@ export const COMMANDS = {
   restart: Restart,
   start: Start,
   stop: Stop,
+  version: Version,
   wait: Wait,
   images: Images,
   login: Login,
