@@ -32,6 +32,10 @@ import Push from './commands/push.ts';
 import Save from './commands/save.ts';
 import SystemDf from './commands/system/df.ts';
 import SystemPrune from './commands/system/prune.ts';
+import Cp from './commands/cp.ts';
+import Port from './commands/port.ts';
+import Top from './commands/top.ts';
+import Unshare from './commands/unshare.ts';
 import VolumeCreate from './commands/volume/create.ts';
 import VolumeExists from './commands/volume/exists.ts';
 import VolumeInspect from './commands/volume/inspect.ts';
@@ -93,6 +97,13 @@ export const COMMANDS = {
   save: Save,
   'system:df': SystemDf,
   'system:prune': SystemPrune,
+  cp: Cp,
+  'container:cp': Cp,
+  port: Port,
+  'container:port': Port,
+  top: Top,
+  'container:top': Top,
+  unshare: Unshare,
   'volume:create': VolumeCreate,
   'volume:exists': VolumeExists,
   'volume:inspect': VolumeInspect,
