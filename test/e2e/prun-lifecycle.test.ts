@@ -50,6 +50,12 @@ test('exec runs in the running container with its env, -e, -w and -u; exit codes
   oneLineError(prun(['exec', 'web', 'no-such-command']), /no-such-command/, 127);
   const i = ok(prun(['exec', '-i', 'web', 'cat'], 'piped\n'));
   assert.is(i.stdout, 'piped\n');
+  // -d returns at once (with an ID) while the process runs on in the container
+  const t0 = Date.now();
+  const d = ok(prun(['exec', '-d', 'web', 'sleep', '3']));
+  assert.ok(Date.now() - t0 < 2500, 'exec -d waited for the process');
+  assert.match(d.stdout, /^[0-9a-f]{64}\n$/);
+  assert.match(ok(prun(['exec', 'web', 'ps'])).stdout, /sleep 3/);
 });
 
 test('stop sends SIGTERM: the trap runs, the exit code is recorded, ps -a shows Exited (3)', () => {

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
+import { randomBytes } from 'node:crypto';
 import { StoreError } from '@pkit/storage/errors';
 import { Store } from '@pkit/storage/store';
 import { type Spec } from '@pkit/runtime/oci-spec';
@@ -61,8 +62,9 @@ export async function execAction(req: ExecRequest): Promise<number> {
     writeFileSync(processFile, JSON.stringify(proc));
     const args = [...globalArgs({ runtime: e.runtime, root: e.stateRoot }), 'exec', '--process', processFile, ...(req.detach ? ['--detach'] : []), rec.id];
     const filter = new StderrFilter();
+    // Detached, the process must not hold our stdout: it would keep a pipeline reading us open.
     const child = spawn(e.runtime.path, args, {
-      stdio: [req.interactive || req.tty ? 'inherit' : 'ignore', 'inherit', req.tty ? 'inherit' : 'pipe'],
+      stdio: req.detach ? ['ignore', 'ignore', 'pipe'] : [req.interactive || req.tty ? 'inherit' : 'ignore', 'inherit', req.tty ? 'inherit' : 'pipe'],
     });
     const forward = (sig: NodeJS.Signals) => () => child.kill(sig);
     const handlers = (['SIGINT', 'SIGTERM', 'SIGHUP'] as const).map((s) => [s, forward(s)] as const);
@@ -73,8 +75,16 @@ export async function execAction(req: ExecRequest): Promise<number> {
         process.stderr.write(`Error: cannot start ${e.runtime.path}: ${err.message}\n`);
         resolve(125);
       });
-      child.on('close', (c, sig) => resolve(c ?? 128 + (sig ? constants.signals[sig] : 0)));
+      // Detached, the process keeps the stderr pipe: the runtime's exit is the end.
+      const done = (c: number | null, sig: NodeJS.Signals | null) => resolve(c ?? 128 + (sig ? constants.signals[sig] : 0));
+      if (req.detach) child.on('exit', done);
+      else child.on('close', done);
     });
+    if (req.detach) {
+      child.stderr?.destroy();
+      // podman prints the exec session's ID; pkit keeps no exec sessions, so this one is fresh.
+      if (code === 0) process.stdout.write(`${randomBytes(32).toString('hex')}\n`);
+    }
     for (const [s, h] of handlers) process.off(s, h);
     filter.end(code);
     return code;
