@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FIXTURE, REPO, binPath, ok, pipeline, requireBuild, run, tempDir } from './helpers.ts';
+import { FIXTURE, REGISTRY, REPO, binPath, ok, pipeline, requireBuild, run, tempDir } from './helpers.ts';
 
 let root = '';
 const prun = (args: string[]) => run('prun', ['--root', root, ...args]);
@@ -82,6 +82,31 @@ test('parallel runs with --rm all succeed and leave no container, record or name
   assert.equal(await Promise.all(runs), [0, 0, 0, 0, 0, 0]);
   assert.is(ok(prun(['ps', '-aq'])).stdout, '', ok(prun(['ps', '-a', '--format', 'json'])).stdout);
   assert.equal(readdirSync(join(root, 'container-names')), []);
+});
+
+test('runs during a pull: both finish, and the store lists the pulled image and nothing half-made', async () => {
+  const ref = `${REGISTRY}/e2e-conc-${process.pid}/bb:1`;
+  ok(prun(['push', '--tls-verify=false', 'busybox', ref]), 'push');
+  // the store then holds only "runner" (the same files, another image): the pull has work to do
+  ok(prun(['rmi', '-f', 'busybox']), 'rmi');
+  ok(prun(['import', FIXTURE, 'runner']), 'import');
+  const spawnPrun = (args: string[]) =>
+    new Promise<{ code: number | null; err: string }>((resolve) => {
+      const c = spawn(binPath('prun'), ['--root', root, ...args], { env: { ...process.env, PATH } });
+      let err = '';
+      c.stderr.on('data', (d) => (err += d));
+      c.on('close', (code) => resolve({ code, err }));
+    });
+  const results = await Promise.all([
+    spawnPrun(['pull', '-q', '--tls-verify=false', ref]),
+    spawnPrun(['run', '--rm', 'runner', 'true']),
+    spawnPrun(['run', '--rm', 'runner', 'true']),
+    spawnPrun(['run', '--rm', 'runner', 'true']),
+  ]);
+  for (const r of results) assert.is(r.code, 0, r.err);
+  const names = ok(prun(['images', '--format', '{{.Repository}}:{{.Tag}}'])).stdout.trim().split('\n').sort();
+  assert.equal(names, [ref, 'localhost/runner:latest'].sort());
+  assert.is(ok(prun(['run', '--rm', ref, 'echo', 'pulled-ok'])).stdout, 'pulled-ok\n');
 });
 
 test.run();
