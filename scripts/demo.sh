@@ -1,7 +1,8 @@
 #!/bin/bash
 # A short tour of pkit, run as the unprivileged user pkit-test when started as root (after
 # scripts/setup.sh, skipped with PKIT_SKIP_SETUP=1): import the busybox root filesystem
-# fixture into the local store as an image, then list the images.
+# fixture into the local store as an image, run containers from it (in the foreground, and in
+# the background with a published port), and copy it through an OCI archive.
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -32,6 +33,15 @@ step() {
 echo "demo: running as $([ "$(id -u)" -eq 0 ] && echo "$TEST_USER" || id -un), node $(node --version)"
 step packages/prun/bin/prun import "$FIXTURE" localhost/busybox:demo
 step packages/prun/bin/prun images
+
+# Run: a rootless container in the foreground, then a web server in the background whose port
+# is published on the host (slirp4netns), its logs, and its removal.
+step packages/prun/bin/prun run --rm busybox:demo sh -c 'echo "hello from $(hostname), uid $(id -u) inside"'
+step packages/prun/bin/prun run -d --name demo-web -p 127.0.0.1:18081:8080 busybox:demo sh -c 'echo "served by pkit" > /index.html; echo started; httpd -f -p 8080 -h /'
+for _ in $(seq 50); do "${as_user[@]}" wget -qO- http://127.0.0.1:18081/index.html 2>/dev/null && break; sleep 0.1; done
+step packages/prun/bin/prun ps
+step packages/prun/bin/prun logs demo-web
+step packages/prun/bin/prun rm -f demo-web
 
 # Copy: out of the store into an OCI archive, inspect it as skopeo would, and back in by another
 # name through a pipe.
