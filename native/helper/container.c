@@ -1,6 +1,7 @@
 /* container.c: create/run and exec, the parent <-> child protocol.
  *
  * Parent (this single-threaded process)          Child (clone with the new namespaces)
+ *   compiles the seccomp filter (seccomp.c)
  *   clone ------------------------------------->   waits for "G" on the sync socket
  *   writes uid/gid maps, joins cgroups, sends "G"
  *                                                  setup: namespaces by path, mounts,
@@ -41,6 +42,7 @@
 
 static bool valid_id(const char *id) {
   if (!id || !*id || strlen(id) > 1024 || strcmp(id, ".") == 0 || strcmp(id, "..") == 0) return false;
+  if (strcmp(id, SECCOMP_CACHE_DIR) == 0) return false; /* the state root's seccomp cache */
   for (const char *p = id; *p; p++)
     if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || strchr("_-.+", *p))) return false;
   return true;
@@ -71,6 +73,7 @@ static void send_msg(int fd, const char *m) {
 
 struct child_args {
   const struct spec *s;
+  const struct seccomp_program *seccomp; /* compiled by the parent (has_seccomp) */
   int sync_fd, console_fd, fifo_fd;
   bool detach, new_userns;
   const struct monitor_io *io; /* run --detach: our stdio */
@@ -122,12 +125,12 @@ _Noreturn static void child_main(const struct child_args *a) {
   process_apply_rlimits(p);
   /* seccomp needs CAP_SYS_ADMIN or no_new_privs: load it while we still have the former
    * when the spec does not ask for the latter, else as late as possible. */
-  if (s->has_seccomp && !p->no_new_privileges) seccomp_apply(&s->seccomp);
+  if (s->has_seccomp && !p->no_new_privileges) seccomp_install(a->seccomp);
   process_apply_user_and_caps(p, s->ns[NS_USER].wanted);
   process_apply_nnp(p);
   process_chdir(p);
   close_extra_fds();
-  if (s->has_seccomp && p->no_new_privileges) seccomp_apply(&s->seccomp);
+  if (s->has_seccomp && p->no_new_privileges) seccomp_install(a->seccomp);
   char *exe = process_resolve_exe(p);
 
   if (a->detach || a->io) prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
@@ -194,6 +197,9 @@ int container_create_or_run(const struct run_opts *o) {
     if (s.n_hooks[k]) die("config: hooks.%s is not supported by pkit-runtime (prestart and createRuntime are): run this bundle with crun", hook_kind_name(k));
 
   if (mkdir_p(o->root, 0700) < 0) die_errno("create state root %s", o->root);
+  /* compiled (or taken from the cache) here: the child cannot write the cache */
+  struct seccomp_program seccomp = { 0 };
+  if (s.has_seccomp) seccomp_prepare(&s.seccomp, o->root, &seccomp);
   char *sdir = state_dir(o->root, o->id);
   if (mkdir(sdir, 0700) < 0) {
     if (errno == EEXIST) die("container %s already exists (state in %s)", o->id, sdir);
@@ -237,7 +243,7 @@ int container_create_or_run(const struct run_opts *o) {
   if (pid == 0) {
     close(sp[0]);
     close(sfd);
-    struct child_args a = { &s, sp[1], console_fd, fifo_fd, o->detach, new_userns, o->monitor ? &io : NULL };
+    struct child_args a = { &s, &seccomp, sp[1], console_fd, fifo_fd, o->detach, new_userns, o->monitor ? &io : NULL };
     child_main(&a);
   }
   close(sp[1]);
@@ -342,6 +348,8 @@ int container_exec(const char *root, const char *id, const char *process_json,
     }
   }
   if (p.terminal && detach && !console_socket) die("exec -t with --detach needs --console-socket");
+  struct seccomp_program seccomp = { 0 };
+  if (s.has_seccomp) seccomp_prepare(&s.seccomp, root, &seccomp);
   int console_fd = -1;
   if (p.terminal && console_socket) {
     console_fd = tty_connect_console_socket(console_socket);
@@ -381,12 +389,12 @@ int container_exec(const char *root, const char *id, const char *process_json,
     if (p.terminal) tty_setup_child(console_fd, sp[1], &p);
     process_apply_oom(&p);
     process_apply_rlimits(&p);
-    if (s.has_seccomp && !p.no_new_privileges) seccomp_apply(&s.seccomp);
+    if (s.has_seccomp && !p.no_new_privileges) seccomp_install(&seccomp);
     process_apply_user_and_caps(&p, s.ns[NS_USER].wanted);
     process_apply_nnp(&p);
     process_chdir(&p);
     close_extra_fds();
-    if (s.has_seccomp && p.no_new_privileges) seccomp_apply(&s.seccomp);
+    if (s.has_seccomp && p.no_new_privileges) seccomp_install(&seccomp);
     char *exe = process_resolve_exe(&p);
     if (detach) prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
     send_msg(sp[1], "R");

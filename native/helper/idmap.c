@@ -1,11 +1,13 @@
 /* idmap.c: uid/gid maps of the child's user namespace, written by the parent.
  * One mapping of our own id (or any mapping when we are root in the initial namespace) is
  * written directly, after "deny" to setgroups as the kernel requires for gid_map; anything
- * else goes through the setuid helpers newuidmap/newgidmap, which check /etc/subuid. */
+ * else goes through the setuid helpers newgidmap/newuidmap (run side by side), which check
+ * /etc/subgid and /etc/subuid. */
 #include "runtime.h"
 
 #include <errno.h>
-#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +23,12 @@ static char *format_map(const struct id_mapping *m, size_t n) {
   return buf;
 }
 
-static int run_helper(const char *helper, pid_t pid, const struct id_mapping *m, size_t n, char **err) {
+/* newuidmap or newgidmap on its way: started, not yet waited for. */
+struct map_helper { const char *name; pid_t pid; int spawn_err; };
+
+/* Starts HELPER PID C H N... (posix_spawnp: no copy of our memory, and an exec failure
+ * comes back as the return value); collected by helper_finish. */
+static void helper_start(struct map_helper *h, const char *helper, pid_t pid, const struct id_mapping *m, size_t n) {
   char **argv = xcalloc(3 + 3 * n + 1, sizeof(char *));
   size_t a = 0;
   argv[a++] = (char *)helper;
@@ -32,32 +39,40 @@ static int run_helper(const char *helper, pid_t pid, const struct id_mapping *m,
     argv[a++] = xasprintf("%u", m[i].size);
   }
   argv[a] = NULL;
-  int ep[2];
-  if (pipe2(ep, O_CLOEXEC) < 0) { *err = xasprintf("pipe: %s", strerror(errno)); return -1; }
-  pid_t c = fork();
-  if (c < 0) { *err = xasprintf("fork %s: %s", helper, strerror(errno)); return -1; }
-  if (c == 0) {
-    execvp(helper, argv);
-    int e = errno;
-    (void)!write(ep[1], &e, sizeof e);
-    _exit(127);
-  }
-  close(ep[1]);
-  int e = 0;
-  ssize_t r = read(ep[0], &e, sizeof e);
-  close(ep[0]);
-  int st;
-  while (waitpid(c, &st, 0) < 0 && errno == EINTR) {}
+  /* our forwarded signals are blocked (signals_block); the helper gets a clean mask */
+  posix_spawnattr_t attr;
+  sigset_t none;
+  sigemptyset(&none);
+  posix_spawnattr_init(&attr);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
+  h->name = helper;
+  h->pid = -1;
+  h->spawn_err = posix_spawnp(&h->pid, helper, NULL, &attr, argv, environ);
+  posix_spawnattr_destroy(&attr);
   for (size_t i = 1; i < a; i++) free(argv[i]);
   free(argv);
-  if (r == (ssize_t)sizeof e) {
-    if (e == ENOENT) *err = xasprintf("%s not found: install the uidmap package", helper);
-    else *err = xasprintf("cannot run %s: %s", helper, strerror(e));
+}
+
+/* Waits for a started helper; its error in *err (if none is there yet). */
+static int helper_finish(struct map_helper *h, char **err) {
+  if (h->spawn_err) {
+    if (!*err) {
+      if (h->spawn_err == ENOENT) *err = xasprintf("%s not found: install the uidmap package", h->name);
+      else *err = xasprintf("cannot run %s: %s", h->name, strerror(h->spawn_err));
+    }
+    return -1;
+  }
+  int st;
+  while (waitpid(h->pid, &st, 0) < 0) {
+    if (errno == EINTR) continue;
+    if (!*err) *err = xasprintf("wait for %s: %s", h->name, strerror(errno));
     return -1;
   }
   if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-    *err = xasprintf("%s failed (exit %d): check the ranges in /etc/sub%cid for this user",
-                     helper, WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st), helper[3]);
+    if (!*err)
+      *err = xasprintf("%s failed (exit %d): check the ranges in /etc/sub%cid for this user",
+                       h->name, WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st), h->name[3]);
     return -1;
   }
   return 0;
@@ -94,25 +109,27 @@ int idmap_write(pid_t pid, const struct spec *s, char **err) {
 
   bool gid_direct = can_write_directly(gm, ng, (uint32_t)getegid());
   bool uid_direct = can_write_directly(um, nu, (uint32_t)geteuid());
-  /* gid_map first, as newgidmap expects; setgroups must say "deny" before an unprivileged
-   * process may write gid_map itself. */
+  /* newgidmap and newuidmap run at the same time (each ~2 ms, mostly its exec and dynamic
+   * linking); the two maps are independent files. Both are always waited for. */
+  struct map_helper gh = { 0 }, uh = { 0 };
+  if (!gid_direct) helper_start(&gh, "newgidmap", pid, gm, ng);
+  if (!uid_direct) helper_start(&uh, "newuidmap", pid, um, nu);
+  int r = 0;
+  /* setgroups must say "deny" before an unprivileged process may write gid_map itself */
   if (gid_direct) {
     if (geteuid() != 0) {
       char path[64];
       snprintf(path, sizeof path, "/proc/%d/setgroups", (int)pid);
       if (write_file(path, "deny", 4) < 0 && errno != ENOENT) {
         *err = xasprintf("write %s: %s", path, strerror(errno));
-        return -1;
+        r = -1;
       }
     }
-    if (write_map(pid, "gid_map", gm, ng, err) < 0) return -1;
-  } else if (run_helper("newgidmap", pid, gm, ng, err) < 0) {
-    return -1;
+    if (r == 0 && write_map(pid, "gid_map", gm, ng, err) < 0) r = -1;
   }
-  if (uid_direct) {
-    if (write_map(pid, "uid_map", um, nu, err) < 0) return -1;
-  } else if (run_helper("newuidmap", pid, um, nu, err) < 0) {
-    return -1;
-  }
-  return 0;
+  if (r == 0 && uid_direct && write_map(pid, "uid_map", um, nu, err) < 0) r = -1;
+  /* newgidmap's error first, as when it ran first */
+  if (!gid_direct && helper_finish(&gh, err) < 0) r = -1;
+  if (!uid_direct && helper_finish(&uh, err) < 0) r = -1;
+  return r;
 }

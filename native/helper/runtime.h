@@ -155,7 +155,15 @@ extern int preserve_fds; /* --preserve-fds: fds 3..3+N-1 are passed on */
 uint64_t caps_all_known(void);
 
 /* ---- seccomp.c ------------------------------------------------------------------------- */
-void seccomp_apply(const struct seccomp_spec *sc);
+/* The cache of compiled programs under the state root (a name no container id may take). */
+#define SECCOMP_CACHE_DIR ".seccomp-cache"
+struct sock_filter;
+struct seccomp_program { struct sock_filter *insns; size_t n; unsigned flags; };
+/* Before the clone: sc's BPF program, from the cache under root (NULL: no cache) or compiled
+ * with libseccomp and stored there. Dies (in the caller) on a profile it cannot compile. */
+void seccomp_prepare(const struct seccomp_spec *sc, const char *root, struct seccomp_program *out);
+/* In the container's process: load it with seccomp(2), with the flags libseccomp would use. */
+void seccomp_install(const struct seccomp_program *p);
 
 /* ---- cgroups.c ------------------------------------------------------------------------- */
 /* Create the container's cgroup(s), apply resources and move pid in. Fails (die) only if
