@@ -1,7 +1,8 @@
 /* tty.c: process.terminal. The child opens a pty from the container's devpts instance,
  * makes the slave its controlling terminal on fds 0-2 and hands the master out: to the
  * --console-socket (SCM_RIGHTS, as runc/crun) or to our own parent, which then proxies
- * between its terminal (raw mode, window size followed) and the master. */
+ * between its terminal (raw mode, window size followed) and the master; what was typed on
+ * its terminal before it went raw is passed on as typed (take_typed_ahead). */
 #include "runtime.h"
 
 #include <errno.h>
@@ -88,6 +89,47 @@ void tty_setup_child(int console_fd, int sync_fd, const struct process_spec *p) 
 static struct termios saved_tio;
 static bool tio_saved;
 
+/* Input typed before our terminal went raw, passed on to the container's first. */
+static char typed_ahead[16384];
+static size_t typed_len;
+
+static bool ends_line(unsigned char c, const struct termios *t) {
+  return c == '\n' || (t->c_cc[VEOL] != _POSIX_VDISABLE && c == t->c_cc[VEOL]) ||
+         (t->c_cc[VEOL2] != _POSIX_VDISABLE && c == t->c_cc[VEOL2]);
+}
+
+/* A terminal in canonical mode keeps an end-of-file (its EOF key; script(1) types one when
+ * its input ends) as a NUL in its input queue, which read() turns into a return of 0. Once
+ * the terminal is raw, that NUL is an input byte like any other: passed on, the container's
+ * terminal would echo it as "^@" and its reader would never see the end-of-file. So, still
+ * in canonical mode, take what is complete (lines, end-of-files) and keep it as it was typed:
+ * a line as it is, an end-of-file as the EOF character, which raw mode passes on the same
+ * way later. A partial line stays queued and is read raw. Not from a background process
+ * group (SIGTTIN); through a non-blocking descriptor of our own when the terminal can be
+ * opened again (stdin's is shared), else stdin's once poll says a read will not block. */
+static void take_typed_ahead(void) {
+  if (!(saved_tio.c_lflag & ICANON) || tcgetpgrp(STDIN_FILENO) != getpgrp()) return;
+  char path[32];
+  snprintf(path, sizeof path, "/proc/self/fd/%d", STDIN_FILENO);
+  int own = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+  int fd = own >= 0 ? own : STDIN_FILENO;
+  char eof = (char)saved_tio.c_cc[VEOF];
+  /* a canonical read returns at most one line of at most 4096 bytes: room for a whole one */
+  while (sizeof typed_ahead - typed_len > 4096) {
+    struct pollfd p = { fd, POLLIN, 0 };
+    int r = poll(&p, 1, 0);
+    if (r < 0 && errno == EINTR) continue;
+    if (r != 1 || p.revents != POLLIN) break; /* nothing complete left, or hung up */
+    ssize_t n = read(fd, typed_ahead + typed_len, 4096);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) break;
+    typed_len += (size_t)n;
+    bool eof_typed = n == 0 || !ends_line((unsigned char)typed_ahead[typed_len - 1], &saved_tio);
+    if (eof_typed && eof != _POSIX_VDISABLE) typed_ahead[typed_len++] = eof;
+  }
+  if (own >= 0) close(own);
+}
+
 static void restore_tty(void) {
   if (tio_saved) tcsetattr(STDIN_FILENO, TCSANOW, &saved_tio);
 }
@@ -111,6 +153,7 @@ void tty_raw_begin(void) {
   tio_saved = true;
   atexit(restore_tty);
   die_hook = restore_tty;
+  take_typed_ahead();
   struct termios raw = saved_tio;
   cfmakeraw(&raw);
   tcsetattr(STDIN_FILENO, TCSANOW, &raw);
@@ -119,6 +162,8 @@ void tty_raw_begin(void) {
 int tty_proxy_wait(int master, int sfd, pid_t pid) {
   tty_raw_begin();
   if (tio_saved) copy_winsize(master);
+  if (typed_len) (void)!write_all(master, typed_ahead, typed_len); /* fails only when no one reads it */
+  typed_len = 0;
   bool in_open = true, out_open = true;
   int code = -1;
   for (;;) {
