@@ -4,7 +4,10 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FIXTURE, ok, oneLineError, requireBuild, run, tempDir } from './helpers.ts';
+import { spawn } from 'node:child_process';
+import { FIXTURE, REPO, binPath, ok, oneLineError, requireBuild, run, tempDir } from './helpers.ts';
+
+const NODE_PATH = `${join(REPO, 'node_modules', 'node', 'bin')}:${process.env.PATH ?? ''}`;
 
 let root = '';
 const prun = (args: string[], input?: string) => run('prun', ['--root', root, ...args], input === undefined ? {} : { input });
@@ -163,6 +166,18 @@ test('ps --filter and --format templates', () => {
   assert.is(ok(prun(['ps', '-a', '--latest', '--format', '{{.Names}}'])).stdout, 'up1\n');
   oneLineError(prun(['ps', '--filter', 'bogus=1']), /invalid filter/);
   ok(prun(['rm', '-f', 'up1']));
+});
+
+test('a foreground container whose prun was killed still runs, and stop still stops it', async () => {
+  const child = spawn(binPath('prun'), ['--root', root, 'run', '--name', 'orphan', 'busybox', 'sleep', '1000'], { env: { ...process.env, PATH: NODE_PATH }, stdio: 'ignore' });
+  for (let i = 0; i < 100 && state('orphan')?.State !== 'running'; i++) await sleep(50);
+  assert.is(state('orphan')?.State, 'running');
+  child.kill('SIGKILL');
+  await new Promise((r) => child.on('close', r));
+  assert.is(state('orphan')?.State, 'running', 'the container outlives its prun');
+  ok(prun(['stop', '-t', '1', 'orphan']));
+  assert.is(state('orphan')?.State, 'exited');
+  ok(prun(['rm', 'orphan']));
 });
 
 test('stop -a, rm -a clean up everything; no runtime state is left', () => {

@@ -89,6 +89,16 @@ function alive(pid: number | undefined): boolean {
   }
 }
 
+/** The init pid in pkit-runtime's state of a container, if it has one. */
+function runtimeStatePid(e: Engine, id: string): number | undefined {
+  try {
+    const pid = (JSON.parse(readFileSync(join(e.stateRoot, id, 'state.json'), 'utf8')) as { pid?: unknown }).pid;
+    return typeof pid === 'number' && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function readExit(file: string): { code: number; at: string } | undefined {
   try {
     const text = readFileSync(file, 'utf8').trim();
@@ -114,9 +124,11 @@ export async function refresh(e: Engine, rec: ContainerRecord): Promise<Containe
     exit ??= { code: m.exitCode ?? 0, at: new Date().toISOString() };
   } else {
     if (alive(m.ownerPid)) return rec;
-    // The foreground prun wrote the code itself unless it was killed.
+    // The foreground prun wrote the code itself unless it was killed; its runtime (and the
+    // container) may outlive it, and then the container still runs.
     const now = await e.store.containers.get(rec.id);
     if (!now || now.state !== 'running') return now && refresh(e, now);
+    if (alive(runtimeStatePid(e, rec.id))) return rec;
     exit = { code: m.exitCode ?? 137, at: new Date().toISOString() };
   }
   return finishExited(e, rec, exit.code, exit.at);
