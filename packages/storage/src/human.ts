@@ -1,7 +1,10 @@
 // Human-readable sizes and ages, in the forms podman prints ("4.57 MB", "2 minutes ago").
 
-/** Decimal units with three significant digits, as podman's images/ps output. */
-export function humanSize(bytes: number): string {
+/**
+ * Decimal units with three significant digits and a space, as podman's images/ps output
+ * ("4.57 MB"); `digits`/`space` give other podman forms (system df: 4 digits, no space).
+ */
+export function humanSize(bytes: number, digits = 3, space = ' '): string {
   const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];
   let v = bytes;
   let i = 0;
@@ -9,7 +12,7 @@ export function humanSize(bytes: number): string {
     v /= 1000;
     i++;
   }
-  return `${Number(v.toPrecision(3))} ${units[i]}`;
+  return `${Number(v.toPrecision(digits))}${space}${units[i]}`;
 }
 
 /** "Less than a second ago", "About a minute ago", "3 hours ago", ... */

@@ -4,7 +4,7 @@
 // container uses it.
 import { lstat, opendir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { volumeUsers, type Digest, type Store } from '@pkit/storage';
+import { humanSize, volumeUsers, type Digest, type Store } from '@pkit/storage';
 
 export interface DfRow {
   Type: 'Images' | 'Containers' | 'Local Volumes';
@@ -63,14 +63,7 @@ const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 
 /** podman's df sizes: decimal units, four significant digits, no space ("14.92MB", "0B"). */
 export function dfSize(bytes: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];
-  let v = bytes;
-  let i = 0;
-  while (v >= 1000 && i < units.length - 1) {
-    v /= 1000;
-    i++;
-  }
-  return `${Number(v.toPrecision(4))}${units[i]}`;
+  return humanSize(bytes, 4, '');
 }
 
 /**
