@@ -4,7 +4,7 @@ import { runCli } from '@pkit/cli-common';
 import { fileURLToPath } from 'node:url';
 import pjson from '../package.json' with { type: 'json' };
 import Create from './commands/create.ts';
-import Exec from './commands/exec.ts';
+import Exec, { execFast } from './commands/exec.ts';
 import Kill from './commands/kill.ts';
 import Logs from './commands/logs.ts';
 import Restart from './commands/restart.ts';
@@ -116,5 +116,5 @@ export const COMMANDS = {
 
 export async function main(argv: string[]): Promise<void> {
   // the package dir, from src/ and from dist/
-  await runCli(argv, { packageDir: fileURLToPath(new URL('..', import.meta.url)), pjson, commands: COMMANDS, fast: { run: runFast } });
+  await runCli(argv, { packageDir: fileURLToPath(new URL('..', import.meta.url)), pjson, commands: COMMANDS, fast: { run: runFast, exec: execFast } });
 }

@@ -1,4 +1,4 @@
-import { Args, Flags } from '@oclif/core';
+import { Args, Flags, Parser } from '@oclif/core';
 import { BaseCommand } from '@pkit/cli-common';
 import { flagShapes, splitAtImage } from './run-flags.ts';
 
@@ -23,23 +23,39 @@ export default class Exec extends BaseCommand {
   };
 
   async run(): Promise<void> {
-    const { valueFlags, shortBooleans } = flagShapes({ ...Exec.flags, root: { type: 'option' } } as never);
-    const { own, image: container, command } = splitAtImage(this.argv, valueFlags, shortBooleans);
-    const { flags } = await this.parse(Exec, [...(container !== undefined ? [container] : []), ...command.slice(0, 1), ...own]);
-    if (container === undefined || command.length === 0) this.error('"prun exec" requires a CONTAINER and a COMMAND (see --help)', { exit: 125 });
-    const { execAction } = await import('../actions/exec.ts');
-    const code = await execAction({
-      root: flags.root,
-      container,
-      command,
-      interactive: flags.interactive,
-      tty: flags.tty,
-      detach: flags.detach,
-      env: flags.env ?? [],
-      envFiles: flags['env-file'] ?? [],
-      ...(flags.workdir !== undefined ? { workdir: flags.workdir } : {}),
-      ...(flags.user !== undefined ? { user: flags.user } : {}),
-    });
+    const code = await execCommandLine(this.argv, (argv) => this.parse(Exec, argv) as never);
     if (code !== 0) this.exit(code);
   }
+}
+
+type ParseExec = (argv: string[]) => Promise<{ flags: Record<string, unknown> }>;
+
+/** Splits at CONTAINER, parses the flags before it, and runs; resolves to the exit code. */
+async function execCommandLine(argv: string[], parse: ParseExec): Promise<number> {
+  const { valueFlags, shortBooleans } = flagShapes({ ...Exec.flags, root: { type: 'option' } } as never);
+  const { own, image: container, command } = splitAtImage(argv, valueFlags, shortBooleans);
+  if (own.includes('--help')) return -1;
+  if (container === undefined || command.length === 0) {
+    throw Object.assign(new Error('"prun exec" requires a CONTAINER and a COMMAND (see --help)'), { code: 'PKIT_USAGE' });
+  }
+  const { flags: f } = await parse([container, command[0]!, ...own]);
+  const flags = f as { root?: string; interactive: boolean; tty: boolean; detach: boolean; env?: string[]; 'env-file'?: string[]; workdir?: string; user?: string };
+  const { execAction } = await import('../actions/exec.ts');
+  return execAction({
+    root: flags.root,
+    container,
+    command,
+    interactive: flags.interactive,
+    tty: flags.tty,
+    detach: flags.detach,
+    env: flags.env ?? [],
+    envFiles: flags['env-file'] ?? [],
+    ...(flags.workdir !== undefined ? { workdir: flags.workdir } : {}),
+    ...(flags.user !== undefined ? { user: flags.user } : {}),
+  });
+}
+
+/** `prun exec` without oclif's command machinery, as `prun run` (see runFast). */
+export function execFast(argv: string[]): Promise<number> {
+  return execCommandLine(argv, (a) => Parser.parse(a, { flags: { ...BaseCommand.baseFlags, ...Exec.flags }, args: Exec.args, strict: false }) as never);
 }
