@@ -3,6 +3,7 @@
 //   <cli>.mjs           the entry bin/<cli> imports: oclif, the command table, the command classes
 //   chunks/*.mjs        code loaded by `await import()` inside a command's run() (libraries)
 //   apply-worker.mjs    the layer apply worker program (run inside a user namespace by the rootless store)
+//   diff-worker.mjs     the layer diff worker program (pbuild, prun: an upper dir -> a layer tar, in a user namespace)
 //   oclif.manifest.json in packages/<cli>/: the command metadata oclif reads at start instead of
 //                       computing it from every command class on every run
 // Usage: node scripts/bundle.mjs [cli...] [--no-minify] [--no-split] [--no-shims] [--no-lazy] [--no-manifest]
@@ -90,6 +91,8 @@ const lazyRequires = {
 
 // The CLIs that apply layers into the store.
 const WORKER_CLIS = ['prun', 'pcopy', 'pbuild'];
+// The CLIs that commit containers' upper directories as layers.
+const DIFF_WORKER_CLIS = ['prun', 'pbuild'];
 
 async function bundle(cli) {
   const pkgDir = join(REPO, 'packages', cli);
@@ -101,7 +104,11 @@ async function bundle(cli) {
   const result = await build({
     absWorkingDir: REPO,
     // The layer apply worker runs as a program of its own (inside a user namespace).
-    entryPoints: { [cli]: join(pkgDir, 'src', 'index.ts'), ...(WORKER_CLIS.includes(cli) ? { 'apply-worker': join(REPO, 'packages/storage/src/layers/apply-worker-main.ts') } : {}) },
+    entryPoints: {
+      [cli]: join(pkgDir, 'src', 'index.ts'),
+      ...(WORKER_CLIS.includes(cli) ? { 'apply-worker': join(REPO, 'packages/storage/src/layers/apply-worker-main.ts') } : {}),
+      ...(DIFF_WORKER_CLIS.includes(cli) ? { 'diff-worker': join(REPO, 'packages/storage/src/layers/diff-worker-main.ts') } : {}),
+    },
     outdir,
     outExtension: { '.js': '.mjs' },
     chunkNames: 'chunks/[name]-[hash]',

@@ -9,6 +9,7 @@ export * from './bundle.ts';
 export * from './run.ts';
 export * from './userns.ts';
 export * from './store-hooks.ts';
+export * from './layer-diff.ts';
 export * from './detached.ts';
 export * from './container-run.ts';
 export * from './image-user.ts';
