@@ -1,7 +1,7 @@
 #!/bin/bash
 # A short tour of pkit, run as the unprivileged user pkit-test when started as root (after
 # scripts/setup.sh, skipped with PKIT_SKIP_SETUP=1): import the busybox root filesystem
-# fixture into the local store as an image, run containers from it (in the foreground, and in
+# fixture into the local store as an image, build a new image from it step by step, run containers (in the foreground, and in
 # the background with a published port), and copy it through an OCI archive.
 set -euo pipefail
 
@@ -33,6 +33,14 @@ step() {
 echo "demo: running as $([ "$(id -u)" -eq 0 ] && echo "$TEST_USER" || id -un), node $(node --version)"
 step packages/prun/bin/prun import "$FIXTURE" localhost/busybox:demo
 step packages/prun/bin/prun images
+
+# Build, step by step as with buildah: a working container from the image, a change made in it,
+# committed as a new image with one more layer.
+ctr=$("${as_user[@]}" packages/pbuild/bin/pbuild from busybox:demo)
+step packages/pbuild/bin/pbuild run "$ctr" -- sh -c 'echo "built by pbuild" > /greeting'
+step packages/pbuild/bin/pbuild commit "$ctr" localhost/busybox:built
+step packages/pbuild/bin/pbuild rm "$ctr"
+step packages/prun/bin/prun run --rm busybox:built cat /greeting
 
 # Run: a rootless container in the foreground, then a web server in the background whose port
 # is published on the host (slirp4netns), its logs, and its removal.

@@ -4,7 +4,20 @@ import { runCli } from '@pkit/cli-common';
 import { fileURLToPath } from 'node:url';
 import pjson from '../package.json' with { type: 'json' };
 
-export const COMMANDS = {};
+import Commit from './commands/commit.ts';
+import Containers from './commands/containers.ts';
+import From from './commands/from.ts';
+import Rm from './commands/rm.ts';
+import Run from './commands/run.ts';
+
+// One entry per line (several people add commands here).
+export const COMMANDS = {
+  commit: Commit,
+  containers: Containers,
+  from: From,
+  rm: Rm,
+  run: Run,
+};
 
 export async function main(argv: string[]): Promise<void> {
   // the package dir, from src/ and from dist/

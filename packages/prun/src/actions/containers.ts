@@ -143,10 +143,14 @@ async function finishExited(e: Engine, rec: ContainerRecord, code: number, at: s
   return e.store.containers.update(rec.id, { state: 'exited', config: { ...meta(rec), exitCode: code, finishedAt: at, pid: 0 } as Record<string, unknown> });
 }
 
-/** All containers, refreshed (those auto-removed on the way are left out). */
+/**
+ * All containers, refreshed (those auto-removed on the way are left out). pbuild's working
+ * containers are not prun's to list, as podman ps leaves out buildah's.
+ */
 export async function listContainers(e: Engine): Promise<ContainerRecord[]> {
   const out: ContainerRecord[] = [];
   for (const rec of await e.store.containers.list()) {
+    if (rec.config?.['builder'] === true) continue;
     const r = await refresh(e, rec);
     if (r) out.push(r);
   }

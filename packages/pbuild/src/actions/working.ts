@@ -1,0 +1,147 @@
+// buildah's working containers for pbuild's step-by-step verbs (from, run, commit, rm,
+// containers). A working container is a container record of the shared store marked
+// `builder: true` (prun ps leaves them out, as podman ps leaves out buildah's): its overlay root
+// over the image's layers, and an upper dir that `commit` turns into the image's next layer.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { StoreError } from '@pkit/storage/errors';
+import { findImage } from '@pkit/storage/image-lookup';
+import { localImageName } from '@pkit/storage/image-lookup';
+import { OCI_CONFIG, OCI_MANIFEST } from '@pkit/storage/media-types';
+import type { ImageConfig, ImageManifest } from '@pkit/storage/oci-types';
+import { Store } from '@pkit/storage/store';
+import type { ContainerRecord } from '@pkit/storage/container-store';
+import type { ImageRecord } from '@pkit/storage/image-store';
+import { createContainer, readImageConfig, removeContainer } from '@pkit/runtime/container-run';
+import { writeEtcFiles } from '@pkit/runtime/etc-files';
+import { computeIDMappings, currentIdmapHost } from '@pkit/runtime/idmap';
+import { layerFromUpperDir, upperLayerToolsFrom } from '@pkit/runtime/layer-diff';
+import { networkSetup, networkTools, parseNetwork } from '@pkit/runtime/network';
+import type { Spec } from '@pkit/runtime/oci-spec';
+import { runtimeBinary, startContainer } from '@pkit/runtime/run';
+import { rootlessStoreHooksFrom } from '@pkit/runtime/store-hooks';
+
+const tools = () => upperLayerToolsFrom(import.meta.url);
+
+/** The store with the rootless hooks: layers keep their owners, and can be removed again. */
+export function openStore(root: string | undefined): Store {
+  return Store.open({ root, ...rootlessStoreHooksFrom(import.meta.url) });
+}
+
+function helper(): string {
+  const h = tools().helper;
+  if (!h) throw new StoreError('pkit-runtime is not built: run "pnpm install" in the pkit repository', 'PKIT_RUNTIME');
+  return h;
+}
+
+/** buildah's names: IMAGE-working-container, then -1, -2, ... when taken. */
+async function freeName(store: Store, image: string): Promise<string> {
+  const base = `${basename(image.replace(/[@:][^/]*$/, '')).replace(/[^a-zA-Z0-9_.-]/g, '_')}-working-container`;
+  const taken = new Set((await store.containers.list()).map((c) => c.name));
+  if (!taken.has(base)) return base;
+  for (let i = 1; ; i++) if (!taken.has(`${base}-${i}`)) return `${base}-${i}`;
+}
+
+export function isWorking(rec: ContainerRecord): boolean {
+  return rec.config?.['builder'] === true;
+}
+
+/** A working container by name or ID; an ordinary container is not one. */
+export async function findWorking(store: Store, query: string): Promise<ContainerRecord> {
+  const rec = await store.containers.resolve(query);
+  if (!isWorking(rec)) throw new StoreError(`"${query}" is a container of prun, not a working container of pbuild`, 'PKIT_NOT_FOUND');
+  return rec;
+}
+
+/** `pbuild from IMAGE`: returns the new working container's name. */
+export async function fromImage(store: Store, image: string, name?: string): Promise<string> {
+  const h = helper();
+  const idmap = computeIDMappings(currentIdmapHost());
+  const network = parseNetwork('slirp4netns');
+  const netTools = networkTools({ helper: h });
+  const setup = networkSetup(network, [], netTools);
+  const created = await createContainer(store, {
+    image,
+    name: name ?? (await freeName(store, image)),
+    idmap,
+    run: { args: ['/bin/sh'], network, networkTools: netTools },
+    meta: { builder: true },
+    prepare: async ({ record, dir }) => ({
+      hostname: record.id.slice(0, 12),
+      mounts: await writeEtcFiles(join(dir, 'userdata'), {
+        id: record.id,
+        name: record.name,
+        network: setup.mode,
+        ...(setup.nameservers ? { networkNameservers: setup.nameservers } : {}),
+        ...(setup.containerIps ? { containerIps: setup.containerIps } : {}),
+        ipv6: setup.ipv6,
+      }),
+    }),
+  });
+  return created.record.name;
+}
+
+/**
+ * `pbuild run C -- CMD...`: CMD in the working container, with this process's stdio, as the
+ * image's user and in its workdir. Resolves to CMD's exit code.
+ */
+export async function runIn(store: Store, rec: ContainerRecord, command: string[]): Promise<number> {
+  if (command.length === 0) throw new StoreError('"pbuild run" needs a command after the container (pbuild run C -- CMD ...)', 'PKIT_USAGE');
+  const dir = store.containers.containerDir(rec.id);
+  const specPath = join(dir, 'config.json');
+  const spec = JSON.parse(readFileSync(specPath, 'utf8')) as Spec;
+  spec.process!.args = command;
+  writeFileSync(specPath, JSON.stringify(spec));
+  const runtime = runtimeBinary({ helperPath: helper() });
+  const running = startContainer({ runtime, bundle: dir, id: rec.id, root: join(store.paths.runRoot, 'runtime') });
+  const r = await running.result;
+  if (r.runtimeError) process.stderr.write(`Error: ${r.runtimeError.split('\n').join(' ')}\n`);
+  return r.exitCode;
+}
+
+/**
+ * `pbuild commit C NAME`: the container's upper dir becomes a new layer on top of its image's,
+ * and the image's config gains the layer and a history entry. Returns the new image's ID.
+ */
+export async function commit(store: Store, rec: ContainerRecord, name: string | undefined, opts: { createdBy?: string } = {}): Promise<ImageRecord> {
+  const base = await findImage(store, rec.image);
+  const baseConfig = await readImageConfig(store, base.id);
+  const tagName = name === undefined ? undefined : localImageName(name);
+  return store.write(async () => {
+    const upper = join(store.containers.containerDir(rec.id), 'upper');
+    const parent = base.layers.at(-1);
+    const layer = await layerFromUpperDir(store, upper, { ...tools(), register: { parent } });
+    const created = new Date().toISOString();
+    const config: ImageConfig = {
+      ...baseConfig,
+      created,
+      rootfs: { type: 'layers', diff_ids: [...(baseConfig.rootfs?.diff_ids ?? []), layer.diffID] },
+      history: [...(baseConfig.history ?? []), { created, created_by: opts.createdBy ?? 'pbuild commit' }],
+    };
+    const configBlob = await store.blobs.putBytes(JSON.stringify(config));
+    const baseManifest = JSON.parse((await store.blobs.readBytes(base.manifestDigest, 4 << 20)).toString()) as ImageManifest;
+    const manifest: ImageManifest = {
+      schemaVersion: 2,
+      mediaType: OCI_MANIFEST,
+      config: { mediaType: OCI_CONFIG, digest: configBlob.digest, size: configBlob.size },
+      layers: [...baseManifest.layers, { mediaType: layer.mediaType, digest: layer.digest, size: layer.size }],
+    };
+    const manifestBlob = await store.blobs.putBytes(JSON.stringify(manifest));
+    const image: ImageRecord = {
+      id: configBlob.digest,
+      manifestDigest: manifestBlob.digest,
+      manifestMediaType: OCI_MANIFEST,
+      layers: [...base.layers, layer.layer!.chainID],
+      blobs: [manifestBlob.digest, configBlob.digest, ...baseManifest.layers.map((l) => l.digest), layer.digest],
+      created,
+    };
+    await store.images.put(image);
+    if (tagName) await store.images.tag(tagName, image.id);
+    return image;
+  });
+}
+
+/** `pbuild rm C`: the container's record and directories. */
+export async function removeWorking(store: Store, rec: ContainerRecord): Promise<void> {
+  await removeContainer(store, rec.id, { helper: helper() });
+}

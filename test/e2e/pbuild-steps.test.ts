@@ -1,0 +1,64 @@
+// pbuild's step-by-step verbs (buildah's from, run, commit, containers, rm), driven through the
+// built CLIs as the unprivileged test user; the image they make runs under prun.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { FIXTURE, ok, oneLineError, requireBuild, run, tempDir } from './helpers.ts';
+
+let root = '';
+const pbuild = (args: string[]) => run('pbuild', ['--root', root, ...args]);
+const prun = (args: string[]) => run('prun', ['--root', root, ...args]);
+let ctr = '';
+
+test('setup: import busybox', () => {
+  requireBuild();
+  root = tempDir('pkit-steps');
+  ok(prun(['import', FIXTURE, 'busybox']), 'import');
+});
+
+test('from prints the working container\'s name (buildah\'s IMAGE-working-container), then -1', () => {
+  ctr = ok(pbuild(['from', 'busybox'])).stdout.trim();
+  assert.is(ctr, 'busybox-working-container');
+  const second = ok(pbuild(['from', 'busybox'])).stdout.trim();
+  assert.is(second, 'busybox-working-container-1');
+  const list = ok(pbuild(['containers'])).stdout;
+  assert.match(list, /busybox-working-container\n/);
+  assert.match(list, /busybox-working-container-1\n?$/);
+  assert.is(ok(prun(['ps', '-aq'])).stdout, '', 'working containers are not prun\'s');
+  ok(pbuild(['rm', second]));
+});
+
+test('run: the command\'s exit code, stdout and stderr; its own flags are not pbuild\'s', () => {
+  const r = pbuild(['run', ctr, '--', 'sh', '-c', 'echo out; echo err >&2; exit 3']);
+  assert.is(r.code, 3);
+  assert.is(r.stdout, 'out\n');
+  assert.is(r.stderr, 'err\n');
+  ok(pbuild(['run', ctr, '--', 'sh', '-c', 'echo built > /greeting; mkdir -p /home/u; chown 1000:1000 /home/u; rm /bin/vi']));
+  assert.is(ok(pbuild(['run', ctr, 'cat', '/greeting'])).stdout, 'built\n');
+});
+
+test('commit: a new image with one more layer; under prun it has the changes, owners and deletions', () => {
+  const id = ok(pbuild(['commit', ctr, 'mine'])).stdout.trim();
+  assert.match(id, /^[0-9a-f]{64}$/);
+  const r = ok(prun(['run', '--rm', 'mine', 'sh', '-c', 'cat /greeting; stat -c %u:%g /home/u; test -e /bin/vi || echo vi-gone']));
+  assert.is(r.stdout, 'built\n1000:1000\nvi-gone\n');
+  const layers = (JSON.parse(ok(prun(['image', 'inspect', 'mine'])).stdout) as Array<{ RootFS: { Layers: string[] } }>)[0]!.RootFS.Layers;
+  assert.is(layers.length, 2);
+});
+
+test('failures: unknown image, a prun container, no command, unknown container', () => {
+  oneLineError(pbuild(['from', 'nosuchimage']), /nosuchimage/);
+  ok(prun(['create', '--name', 'plain', 'busybox', 'true']));
+  oneLineError(pbuild(['run', 'plain', '--', 'true']), /not a working container/);
+  oneLineError(pbuild(['run', ctr]), /needs a command/);
+  oneLineError(pbuild(['commit', 'nosuch', 'x']), /nosuch/);
+  ok(prun(['rm', 'plain']));
+});
+
+test('rm removes the working container; the committed image stays', () => {
+  const r = ok(pbuild(['rm', ctr]));
+  assert.match(r.stdout, /^[0-9a-f]{64}\n$/);
+  assert.is(ok(pbuild(['containers', '-q'])).stdout, '');
+  assert.match(ok(prun(['images'])).stdout, /localhost\/mine/);
+});
+
+test.run();
