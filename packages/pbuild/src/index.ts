@@ -4,17 +4,25 @@ import { runCli } from '@pkit/cli-common';
 import { fileURLToPath } from 'node:url';
 import pjson from '../package.json' with { type: 'json' };
 
+import Add from './commands/add.ts';
 import Commit from './commands/commit.ts';
+import Config from './commands/config.ts';
 import Containers from './commands/containers.ts';
+import Copy from './commands/copy.ts';
 import From from './commands/from.ts';
+import Inspect from './commands/inspect.ts';
 import Rm from './commands/rm.ts';
 import Run from './commands/run.ts';
 
 // One entry per line (several people add commands here).
 export const COMMANDS = {
+  add: Add,
   commit: Commit,
+  config: Config,
   containers: Containers,
+  copy: Copy,
   from: From,
+  inspect: Inspect,
   rm: Rm,
   run: Run,
 };

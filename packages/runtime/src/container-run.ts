@@ -106,7 +106,8 @@ export async function createContainer(store: Store, opts: CreateContainerOptions
   const host = opts.host ?? hostFacts();
   const lower = [...image.layers].reverse().map((chain) => store.layers.diffDir(chain));
   // Built once up front with a placeholder root, so invalid options fail before any record.
-  buildSpec(config, { ...opts.run, rootfs: 'rootfs', idmap }, host);
+  // (the image's User may be a name, resolved later by `prepare`: a placeholder user here)
+  buildSpec(config, { user: { uid: 0, gid: 0 }, ...opts.run, rootfs: 'rootfs', idmap }, host);
 
   const record = await store.write(() =>
     store.containers.create({

@@ -2,6 +2,7 @@
 // containers). A working container is a container record of the shared store marked
 // `builder: true` (prun ps leaves them out, as podman ps leaves out buildah's): its overlay root
 // over the image's layers, and an upper dir that `commit` turns into the image's next layer.
+// The image config it will commit is kept in the record too (config.ts).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { StoreError } from '@pkit/storage/errors';
@@ -12,14 +13,20 @@ import type { ImageConfig, ImageManifest } from '@pkit/storage/oci-types';
 import { Store } from '@pkit/storage/store';
 import type { ContainerRecord } from '@pkit/storage/container-store';
 import type { ImageRecord } from '@pkit/storage/image-store';
+import { containerFiles, overlayDirs, reasons, runScript } from '@pkit/runtime/container-files';
 import { createContainer, readImageConfig, removeContainer } from '@pkit/runtime/container-run';
 import { writeEtcFiles } from '@pkit/runtime/etc-files';
 import { computeIDMappings, currentIdmapHost } from '@pkit/runtime/idmap';
 import { layerFromUpperDir, upperLayerToolsFrom } from '@pkit/runtime/layer-diff';
+import { hostFacts } from '@pkit/runtime/host';
+import { resolveContainerUser } from '@pkit/runtime/image-user';
 import { networkSetup, networkTools, parseNetwork } from '@pkit/runtime/network';
 import type { Spec } from '@pkit/runtime/oci-spec';
+import { buildSpec, type RunOptions } from '@pkit/runtime/spec';
+import { lookupInLayers } from '@pkit/storage/layers/overlay-lookup';
 import { runtimeBinary, startContainer } from '@pkit/runtime/run';
 import { rootlessStoreHooksFrom } from '@pkit/runtime/store-hooks';
+import { DOCKER_ONLY, initialWorkingConfig, readWorkingConfig } from './config.ts';
 
 const tools = () => upperLayerToolsFrom(import.meta.url);
 
@@ -28,7 +35,7 @@ export function openStore(root: string | undefined): Store {
   return Store.open({ root, ...rootlessStoreHooksFrom(import.meta.url) });
 }
 
-function helper(): string {
+export function helper(): string {
   const h = tools().helper;
   if (!h) throw new StoreError('pkit-runtime is not built: run "pnpm install" in the pkit repository', 'PKIT_RUNTIME');
   return h;
@@ -78,19 +85,53 @@ export async function fromImage(store: Store, image: string, name?: string): Pro
       }),
     }),
   });
+  await store.containers.update(created.record.id, { config: { ...created.record.config, imageConfig: initialWorkingConfig(created.image) } });
   return created.record.name;
 }
 
+/** The container's layer dirs, top first: its upper dir, then its image's layers. */
+export function containerLayers(spec: Spec): string[] {
+  const { upper, lower } = overlayDirs(spec);
+  return [upper, ...lower];
+}
+
+/** Makes `dir` (and its parents) in the container as its root, unless it is there. */
+async function ensureDir(store: Store, rec: ContainerRecord, spec: Spec, dir: string): Promise<void> {
+  if (dir === '/' || (await lookupInLayers(containerLayers(spec), dir))?.stats.isDirectory()) return;
+  const r = await runScript(containerFiles(store, rec, { helper: helper() }), 'mkdir', [dir, '', '']);
+  if (r.code !== 0) throw new StoreError(`cannot create the working directory ${dir}: ${reasons(r.stderr).join('; ') || `exit ${r.code}`}`, 'PKIT_CONTAINER');
+}
+
 /**
- * `pbuild run C -- CMD...`: CMD in the working container, with this process's stdio, as the
- * image's user and in its workdir. Resolves to CMD's exit code.
+ * `pbuild run C -- CMD...`: CMD in the working container, with this process's stdio, with the
+ * env, user and working dir of its image config as it stands (the working dir made when
+ * missing, as buildah). Resolves to CMD's exit code.
  */
 export async function runIn(store: Store, rec: ContainerRecord, command: string[]): Promise<number> {
   if (command.length === 0) throw new StoreError('"pbuild run" needs a command after the container (pbuild run C -- CMD ...)', 'PKIT_USAGE');
   const dir = store.containers.containerDir(rec.id);
   const specPath = join(dir, 'config.json');
   const spec = JSON.parse(readFileSync(specPath, 'utf8')) as Spec;
-  spec.process!.args = command;
+  const wc = await readWorkingConfig(store, rec);
+  const idmap = computeIDMappings(currentIdmapHost());
+  const user = await resolveContainerUser(containerLayers(spec), wc.config.User || undefined, { idmap });
+  for (const w of user.warnings) process.stderr.write(`${w}\n`);
+  const cwd = wc.config.WorkingDir || '/';
+  await ensureDir(store, rec, spec, cwd);
+  // The process as a container of this config would have it; mounts and the rest stay.
+  const runOpts = (rec.config?.['run'] ?? {}) as Omit<RunOptions, 'rootfs' | 'idmap'>;
+  const fresh = buildSpec(wc.config, {
+    ...runOpts,
+    args: command,
+    entrypoint: [''],
+    user: user.user,
+    cwd,
+    rootfs: spec.root?.path ?? join(dir, 'rootfs'),
+    idmap,
+    ...(user.home !== undefined ? { home: user.home } : {}),
+    ...(spec.hostname !== undefined ? { hostname: spec.hostname } : {}),
+  }, hostFacts());
+  spec.process = { ...fresh.process!, args: command };
   writeFileSync(specPath, JSON.stringify(spec));
   const runtime = runtimeBinary({ helperPath: helper() });
   const running = startContainer({ runtime, bundle: dir, id: rec.id, root: join(store.paths.runRoot, 'runtime') });
@@ -99,13 +140,24 @@ export async function runIn(store: Store, rec: ContainerRecord, command: string[
   return r.exitCode;
 }
 
+export interface CommitOptions {
+  /** The history entry's created_by (default: the container's --created-by, else "pbuild commit"). */
+  createdBy?: string;
+  /** 'docker' keeps SHELL, ONBUILD and HEALTHCHECK in the config; the OCI format drops them (buildah). */
+  format?: 'oci' | 'docker';
+}
+
 /**
- * `pbuild commit C NAME`: the container's upper dir becomes a new layer on top of its image's,
- * and the image's config gains the layer and a history entry. Returns the new image's ID.
+ * `pbuild commit C NAME`: the container's upper dir becomes a new layer on top of its image's;
+ * the config is the container's (pbuild config) with the layer and a history entry added.
+ * Returns the new image's ID.
  */
-export async function commit(store: Store, rec: ContainerRecord, name: string | undefined, opts: { createdBy?: string } = {}): Promise<ImageRecord> {
+export async function commit(store: Store, rec: ContainerRecord, name: string | undefined, opts: CommitOptions = {}): Promise<ImageRecord> {
   const base = await findImage(store, rec.image);
   const baseConfig = await readImageConfig(store, base.id);
+  const wc = await readWorkingConfig(store, rec);
+  const runConfig = { ...wc.config };
+  if (opts.format !== 'docker') for (const k of DOCKER_ONLY) delete runConfig[k];
   const tagName = name === undefined ? undefined : localImageName(name);
   return store.write(async () => {
     const upper = join(store.containers.containerDir(rec.id), 'upper');
@@ -115,9 +167,12 @@ export async function commit(store: Store, rec: ContainerRecord, name: string | 
     const config: ImageConfig = {
       ...baseConfig,
       created,
+      config: runConfig,
       rootfs: { type: 'layers', diff_ids: [...(baseConfig.rootfs?.diff_ids ?? []), layer.diffID] },
-      history: [...(baseConfig.history ?? []), { created, created_by: opts.createdBy ?? 'pbuild commit' }],
+      history: [...(baseConfig.history ?? []), { created, created_by: opts.createdBy ?? wc.createdBy ?? 'pbuild commit', ...(wc.author ? { author: wc.author } : {}) }],
     };
+    if (wc.author) config.author = wc.author;
+    else delete config.author;
     const configBlob = await store.blobs.putBytes(JSON.stringify(config));
     const baseManifest = JSON.parse((await store.blobs.readBytes(base.manifestDigest, 4 << 20)).toString()) as ImageManifest;
     const manifest: ImageManifest = {
@@ -125,6 +180,7 @@ export async function commit(store: Store, rec: ContainerRecord, name: string | 
       mediaType: OCI_MANIFEST,
       config: { mediaType: OCI_CONFIG, digest: configBlob.digest, size: configBlob.size },
       layers: [...baseManifest.layers, { mediaType: layer.mediaType, digest: layer.digest, size: layer.size }],
+      ...(wc.annotations ? { annotations: wc.annotations } : {}),
     };
     const manifestBlob = await store.blobs.putBytes(JSON.stringify(manifest));
     const image: ImageRecord = {

@@ -1,7 +1,7 @@
 // `prun cp`: files between a container and the host (or a tar stream on stdin/stdout, or
 // another container), as podman cp does it. GNU tar streams on both sides: one tar creates,
 // the other extracts, and nothing is held whole in memory. The container side runs as the
-// container's root (container-fs.ts, cp-script.ts); the host side runs as the user, so files
+// container's root (container-fs.ts, @pkit/runtime/container-files); the host side runs as the user, so files
 // copied out belong to the user, and files copied in get the container user's ids (podman's
 // --archive, the default) or keep their own (--no-archive).
 //
@@ -10,14 +10,14 @@
 // trailing "/" demands a directory). A directory never replaces a file. From stdin, DEST must
 // be a directory. Symlinks in SRC and DEST paths are followed (inside the container for its
 // paths).
-import { spawn, type ChildProcess } from 'node:child_process';
 import { realpathSync, statSync, type Stats } from 'node:fs';
 import { posix } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { StoreError } from '@pkit/storage/errors';
 import { Store } from '@pkit/storage/store';
+import { collectStderr, reasons, renameTransform, runScript, spawnTar, type ScriptProcess } from '@pkit/runtime/container-files';
 import { engine, findContainer, type Engine } from './containers.ts';
-import { containerFs, exitCodeOf, toContainerId, type ContainerFs, type ScriptProcess } from './container-fs.ts';
+import { containerFs, toContainerId, type ContainerFs } from './container-fs.ts';
 import { TarOwnerRewriter } from './tar-owner.ts';
 
 export type Endpoint = { kind: 'stdio' } | { kind: 'host'; path: string } | { kind: 'container'; ref: string; path: string };
@@ -74,6 +74,8 @@ export interface ExtractPlan {
 const notFound = (given: string, where: string, reason: string) =>
   new StoreError(`"${given}" could not be found on ${where}: ${reason}`, 'PKIT_NOT_FOUND');
 
+export { renameTransform };
+
 export function planExtract(src: SourceInfo, dest: DestState): ExtractPlan {
   const trailingSlash = dest.given.endsWith('/');
   if (src.stdin) {
@@ -92,54 +94,9 @@ export function planExtract(src: SourceInfo, dest: DestState): ExtractPlan {
   return { dir: posix.dirname(dest.resolved), rename: { from: src.topName, to: posix.basename(dest.resolved) } };
 }
 
-/** A GNU tar --transform renaming the top entry `from` (and all below it) to `to`. */
-export function renameTransform(from: string, to: string): string {
-  if (/[\x00-\x1f]/.test(from + to)) throw new StoreError(`cannot copy a name with control characters: ${JSON.stringify(from === '.' ? to : from)}`, 'PKIT_BAD_INPUT');
-  // Basic regular expression: each special character as a literal.
-  const re = [...from].map((c) => (c === '^' ? '\\^' : '.*[$\\'.includes(c) ? `[${c}]` : c)).join('');
-  const replacement = to.replace(/[\\&]/g, (c) => `\\${c}`);
-  // \x01 as the delimiter (no control characters in names, checked above); S: not symlink targets.
-  return `s\x01^${re}\\(/\\|$\\)\x01${replacement}\\1\x01S`;
-}
-
-/** Reads a child's stderr (bounded) for the error message. */
-function collectStderr(child: ChildProcess): () => string {
-  let text = '';
-  child.stderr?.on('data', (c: Buffer) => {
-    if (text.length < 65536) text += c.toString('utf8');
-  });
-  return () => text;
-}
-
-function spawnTar(args: string[], stdio: ('ignore' | 'pipe' | 'inherit')[]): ScriptProcess {
-  const child = spawn('tar', args, { stdio });
-  const exitCode = exitCodeOf(child).catch((err: Error) => {
-    throw new StoreError(`cannot run tar: ${err.message}: install GNU tar`, 'PKIT_CP');
-  });
-  return { child, exitCode };
-}
-
-/** The interesting lines of a failed step's stderr. */
-function reasons(stderr: string): string[] {
-  return stderr
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => l && !/Exiting with failure status|Error is not recoverable/.test(l))
-    .map((l) => l.replace(/^pkit-cp: /, ''));
-}
-
 interface Side {
   label: string;
   fs?: ContainerFs;
-}
-
-async function runScript(fs: ContainerFs, op: string, args: string[]): Promise<{ code: number; stdout: Buffer; stderr: string }> {
-  const p = fs.run(op, args, ['ignore', 'pipe', 'pipe']);
-  const chunks: Buffer[] = [];
-  p.child.stdout?.on('data', (c: Buffer) => chunks.push(c));
-  const stderr = collectStderr(p.child);
-  const code = await p.exitCode;
-  return { code, stdout: Buffer.concat(chunks), stderr: stderr() };
 }
 
 /** A container path, absolute (relative ones start at the container's working directory). */

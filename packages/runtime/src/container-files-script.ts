@@ -1,7 +1,7 @@
-// The container side of `prun cp`: a POSIX sh script run as root of the container's user
-// namespace, with the container's root filesystem at $root (/proc/PID/root of a running
-// container, or the overlay mounted by the script itself for a stopped one). GNU tar does the
-// copying, streamed on stdin/stdout.
+// The container side of file access from outside (prun cp, pbuild copy/add): a POSIX sh
+// script run as root of the container's user namespace, with the container's root filesystem
+// at $root (/proc/PID/root of a running container, or the overlay mounted by the script itself
+// for a stopped one). GNU tar does the copying, streamed on stdin/stdout.
 //
 // Why the path walk: a running container's root is reached through /proc/PID/root, while
 // this process's own root is the host's, so a path given whole to the kernel would resolve an
@@ -20,13 +20,17 @@
 //                      over ROOT+DEST (volumes, /etc/hosts, ...); a missing mount point is
 //                      made when its parent exists, as the runtime does at start
 //   stat PATH                        prints "KIND\0RESOLVED\0": dir, file or missing
-//   get PATH CONTENTS PLAIN UID GID  a tar of PATH (CONTENTS=1: of what is in it; PLAIN=1:
+//   mkdir PATH UID GID               makes PATH and its missing parents (mode 0755, owned by
+//                                    UID:GID, "" for root), then prints as stat does
+//   get PATH CONTENTS PLAIN UID GID [MODE]
+//                                    a tar of PATH (CONTENTS=1: of what is in it; PLAIN=1:
 //                                    its names without "./", as podman writes to stdout) on
-//                                    stdout; UID/GID "" keep the owners, else set them
+//                                    stdout; UID/GID "" keep the owners, else set them; MODE
+//                                    (tar --mode) sets the modes
 //   put DIR TRANSFORM SAMEOWNER      extracts the tar on stdin into DIR (a resolved path)
 // Exit codes: 0 done, 1-2 tar's, 3 not found, 4 not a directory, 5 symlink loop,
 // 6 the path changed while being walked, 7 mount failure. Messages: "pkit-cp: ..." on stderr.
-export const CP_SCRIPT = `set -u
+export const CONTAINER_FILES_SCRIPT = `set -u
 unset CDPATH
 export LC_ALL=C
 fail() { code=$1; shift; printf 'pkit-cp: %s\\n' "$*" >&2; exit "$code"; }
@@ -115,11 +119,31 @@ stat)
   else kind=missing; fi
   printf '%s\\000%s\\000' "$kind" "$R/$LAST"
   ;;
+mkdir)
+  # (walk uses rest, c and R: this loop keeps its own names)
+  path=$1; uid=$2; gid=$3; mprefix=; mrest=$path
+  while [ -n "$mrest" ]; do
+    case $mrest in */*) mc=\${mrest%%/*}; mrest=\${mrest#*/} ;; *) mc=$mrest; mrest= ;; esac
+    case $mc in ''|.) continue ;; esac
+    mprefix=$mprefix/$mc
+    walk "$mprefix" || fail "$WERR" "$mprefix: $WMSG"
+    [ -n "$LAST" ] || continue
+    if [ ! -e "./$LAST" ] && [ ! -L "./$LAST" ]; then
+      mkdir -m 755 "./$LAST" || fail 7 "cannot create $mprefix"
+      if [ -n "$uid" ]; then chown -h "$uid:$gid" "./$LAST" || fail 7 "cannot change the owner of $mprefix"; fi
+    elif [ ! -d "./$LAST" ]; then
+      fail 4 "$mprefix: not a directory"
+    fi
+  done
+  walk "$path" || fail "$WERR" "$path: $WMSG"
+  printf 'dir\\000%s\\000' "$R/$LAST"
+  ;;
 get)
-  path=$1; contents=$2; plain=$3; uid=$4; gid=$5
+  path=$1; contents=$2; plain=$3; uid=$4; gid=$5; mode=\${6:-}
   walk "$path" || fail "$WERR" "$path: $WMSG"
   set -- --numeric-owner --no-unquote
   [ -n "$uid" ] && set -- "$@" --owner=":$uid" --group=":$gid"
+  [ -n "$mode" ] && set -- "$@" --mode="$mode"
   if [ -n "$LAST" ] && [ "$contents" != 1 ]; then
     [ -e "./$LAST" ] || [ -L "./$LAST" ] || fail 3 "$path: no such file or directory"
     exec tar -cf - "$@" -- "$LAST"

@@ -1,0 +1,49 @@
+import { Args, Flags } from '@oclif/core';
+import { BaseCommand } from '@pkit/cli-common';
+
+export const copyFlags = {
+  chown: Flags.string({ summary: 'Owner of the copied files in the container, USER[:GROUP] (names from its /etc/passwd and /etc/group; default 0:0)' }),
+  chmod: Flags.string({ summary: 'Mode of the copied files and directories (octal)' }),
+  from: Flags.string({ summary: 'Copy from this container or image instead of the host' }),
+  quiet: Flags.boolean({ char: 'q', summary: 'Do not print the digest of the copied content' }),
+};
+
+export default class Copy extends BaseCommand {
+  static override summary = 'Copy files into a working container';
+  static override description =
+    'As buildah copy (a Containerfile\'s COPY): a SRC directory copies what is in it; a file keeps its name in a directory DEST; globs in SRC; several sources need DEST to be a directory (made when missing). Relative DEST starts at the container\'s working directory. Files belong to 0:0 unless --chown. Prints the digest of the copied content.';
+  static override examples = ['<%= config.bin %> copy $ctr ./app /srv/app', '<%= config.bin %> copy --chown nobody:nogroup --chmod 600 $ctr secret.conf /etc/'];
+  static override strict = false;
+  static override args = {
+    container: Args.string({ required: true, ignoreStdin: true, description: 'working container name or ID' }),
+    paths: Args.string({ required: false, ignoreStdin: true, description: 'SRC... DEST' }),
+  };
+  static override flags = copyFlags;
+
+  async run(): Promise<void> {
+    const { argv, flags } = await this.parse(Copy);
+    await copyCommand(this, argv as string[], flags, false);
+  }
+}
+
+/** copy and add: CONTAINER SRC... DEST. */
+export async function copyCommand(cmd: BaseCommand, argv: string[], flags: { root?: string; chown?: string; chmod?: string; from?: string; quiet?: boolean }, add: boolean): Promise<void> {
+  const verb = add ? 'add' : 'copy';
+  const [container, ...paths] = argv;
+  if (container === undefined || paths.length < 2) cmd.error(`"pbuild ${verb}" requires a CONTAINER, at least one SRC and a DEST (see --help)`, { exit: 125 });
+  const { openStore, findWorking } = await import('../actions/working.ts');
+  const { copyInto } = await import('../actions/copy.ts');
+  const store = openStore(flags.root);
+  try {
+    const rec = await findWorking(store, container);
+    const r = await copyInto(store, rec, paths.slice(0, -1), paths.at(-1)!, {
+      add,
+      ...(flags.chown !== undefined ? { chown: flags.chown } : {}),
+      ...(flags.chmod !== undefined ? { chmod: flags.chmod } : {}),
+      ...(flags.from !== undefined ? { from: flags.from } : {}),
+    });
+    if (!flags.quiet) cmd.log(r.digest.slice('sha256:'.length));
+  } finally {
+    store.close();
+  }
+}
