@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import pjson from '../package.json' with { type: 'json' };
 
 import Add from './commands/add.ts';
+import Build from './commands/build.ts';
 import Commit from './commands/commit.ts';
 import Config from './commands/config.ts';
 import Containers from './commands/containers.ts';
@@ -16,6 +17,8 @@ import Run from './commands/run.ts';
 
 // One entry per line (several people add commands here).
 export const COMMANDS = {
+  build: Build,
+  bud: Build,
   add: Add,
   commit: Commit,
   config: Config,

@@ -96,6 +96,12 @@ export function containerLayers(spec: Spec): string[] {
 }
 
 /** Makes `dir` (and its parents) in the container as its root, unless it is there. */
+/** Makes `dir` in the working container when it is missing (WORKDIR, and before a run). */
+export async function ensureWorkingDir(store: Store, rec: ContainerRecord, dir: string): Promise<void> {
+  const spec = JSON.parse(readFileSync(join(store.containers.containerDir(rec.id), 'config.json'), 'utf8')) as Spec;
+  await ensureDir(store, rec, spec, dir);
+}
+
 async function ensureDir(store: Store, rec: ContainerRecord, spec: Spec, dir: string): Promise<void> {
   if (dir === '/' || (await lookupInLayers(containerLayers(spec), dir))?.stats.isDirectory()) return;
   const r = await runScript(containerFiles(store, rec, { helper: helper() }), 'mkdir', [dir, '', '']);
@@ -105,9 +111,10 @@ async function ensureDir(store: Store, rec: ContainerRecord, spec: Spec, dir: st
 /**
  * `pbuild run C -- CMD...`: CMD in the working container, with this process's stdio, with the
  * env, user and working dir of its image config as it stands (the working dir made when
- * missing, as buildah). Resolves to CMD's exit code.
+ * missing, as buildah). Resolves to CMD's exit code. `opts.env`: KEY=VALUE entries under the
+ * config's own (a build's ARG values for RUN).
  */
-export async function runIn(store: Store, rec: ContainerRecord, command: string[]): Promise<number> {
+export async function runIn(store: Store, rec: ContainerRecord, command: string[], opts: { env?: string[] } = {}): Promise<number> {
   if (command.length === 0) throw new StoreError('"pbuild run" needs a command after the container (pbuild run C -- CMD ...)', 'PKIT_USAGE');
   const dir = store.containers.containerDir(rec.id);
   const specPath = join(dir, 'config.json');
@@ -131,7 +138,9 @@ export async function runIn(store: Store, rec: ContainerRecord, command: string[
     ...(user.home !== undefined ? { home: user.home } : {}),
     ...(spec.hostname !== undefined ? { hostname: spec.hostname } : {}),
   }, hostFacts());
-  spec.process = { ...fresh.process!, args: command };
+  const env = fresh.process!.env;
+  for (const e of opts.env ?? []) if (!env.some((x) => x.startsWith(`${e.slice(0, e.indexOf('='))}=`))) env.push(e);
+  spec.process = { ...fresh.process!, args: command, env };
   writeFileSync(specPath, JSON.stringify(spec));
   const runtime = runtimeBinary({ helperPath: helper() });
   const running = startContainer({ runtime, bundle: dir, id: rec.id, root: join(store.paths.runRoot, 'runtime') });

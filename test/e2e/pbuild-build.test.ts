@@ -1,0 +1,109 @@
+// pbuild build: Containerfiles built as the unprivileged test user, checked through prun (the
+// image's files, owners and config), with podman build's output and exit codes.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { FIXTURE, ok, oneLineError, requireBuild, run, tempDir } from './helpers.ts';
+
+let root = '';
+const pbuild = (args: string[], input?: string) => run('pbuild', ['--root', root, ...args], input === undefined ? {} : { input });
+const prun = (args: string[]) => run('prun', ['--root', root, ...args]);
+
+function context(files: Record<string, string>): string {
+  const dir = tempDir('pkit-ctx');
+  for (const [name, text] of Object.entries(files)) {
+    mkdirSync(join(dir, name, '..'), { recursive: true });
+    writeFileSync(join(dir, name), text);
+  }
+  return dir;
+}
+
+const MULTI = `ARG BASE=busybox
+FROM $BASE AS builder
+ARG GREETING=hello
+WORKDIR /src
+COPY app.txt ./
+RUN echo "$GREETING from build" > out.txt && cat app.txt >> out.txt && mkdir -p /data && chown 1000:1000 /data
+
+FROM busybox
+ENV APP_HOME=/app
+WORKDIR $APP_HOME
+COPY --from=builder /src/out.txt .
+COPY <<EOF /app/note.txt
+inline note
+EOF
+RUN rm /bin/vi && mkdir /owned && chown nobody:nogroup /owned
+LABEL org.example.name="demo app"
+EXPOSE 8080
+USER nobody
+CMD ["cat", "/app/out.txt"]
+`;
+
+test('setup: import busybox', () => {
+  requireBuild();
+  root = tempDir('pkit-build');
+  ok(prun(['import', FIXTURE, 'busybox']), 'import');
+});
+
+test('a multi-stage build: STEP lines, COMMIT, the tag, and the image ID last', () => {
+  const ctx = context({ Containerfile: MULTI, 'app.txt': 'app content\n' });
+  const r = ok(pbuild(['build', '-t', 'app', '--build-arg', 'GREETING=hi', ctx]));
+  const lines = r.stdout.trim().split('\n');
+  assert.is(lines[0], 'STEP 1/15: FROM $BASE AS builder');
+  assert.ok(lines.includes('COMMIT app'), r.stdout);
+  assert.ok(lines.includes('Successfully tagged localhost/app:latest'), r.stdout);
+  assert.match(lines.at(-1)!, /^[0-9a-f]{64}$/);
+});
+
+test('the built image runs under prun with its files, owners, deletions and config', () => {
+  assert.is(ok(prun(['run', '--rm', 'app'])).stdout, 'hi from build\napp content\n');
+  const r = ok(prun(['run', '--rm', 'app', 'sh', '-c', 'id -u; pwd; cat note.txt; echo $APP_HOME; stat -c %u:%g /owned; test -e /bin/vi || echo vi-gone']));
+  assert.is(r.stdout, '65534\n/app\ninline note\n/app\n65534:65534\nvi-gone\n');
+  const [img] = JSON.parse(ok(prun(['image', 'inspect', 'app'])).stdout) as Array<{ Config: { Labels: Record<string, string>; ExposedPorts: Record<string, unknown>; User: string; WorkingDir: string } }>;
+  assert.is(img!.Config.Labels['org.example.name'], 'demo app');
+  assert.ok('8080/tcp' in img!.Config.ExposedPorts);
+  assert.is(img!.Config.User, 'nobody');
+  assert.is(img!.Config.WorkingDir, '/app');
+  assert.is(ok(pbuild(['containers', '-q'])).stdout, '', 'no working container is left');
+});
+
+test('--target builds only up to a stage; -q prints only the ID; --iidfile; -f and Dockerfile', () => {
+  const ctx = context({ Dockerfile: MULTI, 'app.txt': 'x\n' });
+  const r = ok(pbuild(['build', '-q', '--target', 'builder', '-t', 'stage1', '--iidfile', join(ctx, 'iid'), ctx]));
+  assert.match(r.stdout, /^[0-9a-f]{64}\n$/);
+  assert.is(readFileSync(join(ctx, 'iid'), 'utf8'), `sha256:${r.stdout.trim()}`);
+  assert.is(ok(prun(['run', '--rm', 'stage1', 'cat', '/src/out.txt'])).stdout, 'hello from build\nx\n');
+  const other = context({ 'build/my.Containerfile': 'FROM busybox\nRUN echo custom > /c\n' });
+  ok(pbuild(['bud', '-q', '-t', 'custom', '-f', join(other, 'build/my.Containerfile'), other]));
+  assert.is(ok(prun(['run', '--rm', 'custom', 'cat', '/c'])).stdout, 'custom\n');
+});
+
+test('-f - reads the Containerfile from stdin; --label adds labels', () => {
+  const ctx = context({});
+  ok(pbuild(['build', '-q', '-t', 'fromstdin', '--label', 'team=core', '-f', '-', ctx], 'FROM busybox\nENV X=1\n'));
+  const [img] = JSON.parse(ok(prun(['image', 'inspect', 'fromstdin'])).stdout) as Array<{ Config: { Env: string[]; Labels: Record<string, string> } }>;
+  assert.ok(img!.Config.Env.includes('X=1'));
+  assert.is(img!.Config.Labels['team'], 'core');
+});
+
+test('a failing RUN: podman\'s error line, its exit status, nothing tagged, no working container left', () => {
+  const ctx = context({ Containerfile: 'FROM busybox\nRUN echo before; exit 3\n' });
+  const r = pbuild(['build', '-t', 'broken', ctx]);
+  assert.is(r.code, 3, r.stderr);
+  assert.match(r.stderr, /Error: building at STEP "RUN echo before; exit 3": while running runtime: exit status 3/);
+  assert.match(r.stdout, /before/);
+  assert.not.match(ok(prun(['images'])).stdout, /broken/);
+  assert.is(ok(pbuild(['containers', '-q'])).stdout, '');
+});
+
+test('bad input: a parse error with file:line:col, no Containerfile, an unknown base image', () => {
+  const ctx = context({ Containerfile: 'FROM busybox\nRUNN echo\n' });
+  oneLineError(pbuild(['build', ctx]), /Containerfile:2:1: unknown instruction "RUNN" \(did you mean RUN\?\)/);
+  const empty = context({});
+  oneLineError(pbuild(['build', empty]), /no Containerfile or Dockerfile/);
+  const nobase = context({ Containerfile: 'FROM nosuchbase\n' });
+  oneLineError(pbuild(['build', nobase]), /nosuchbase/);
+});
+
+test.run();
