@@ -1,7 +1,8 @@
 #!/bin/bash
 # A short tour of pkit, run as the unprivileged user pkit-test when started as root (after
 # scripts/setup.sh, skipped with PKIT_SKIP_SETUP=1): import the busybox root filesystem
-# fixture into the local store as an image, build a new image from it step by step, run containers (in the foreground, and in
+# fixture into the local store as an image, build new images from it (step by step, and from a
+# Containerfile), run containers (in the foreground, and in
 # the background with a published port), and copy it through an OCI archive.
 set -euo pipefail
 
@@ -41,6 +42,13 @@ step packages/pbuild/bin/pbuild run "$ctr" -- sh -c 'echo "built by pbuild" > /g
 step packages/pbuild/bin/pbuild commit "$ctr" localhost/busybox:built
 step packages/pbuild/bin/pbuild rm "$ctr"
 step packages/prun/bin/prun run --rm busybox:built cat /greeting
+
+# Build from a Containerfile: two stages, the second copying the first's result.
+ctx=$("${as_user[@]}" mktemp -d /tmp/pkit-demo-ctx.XXXXXX)
+"${as_user[@]}" sh -c "printf '%s\\n' 'FROM localhost/busybox:demo AS builder' 'RUN echo \"built from a Containerfile\" > /msg' 'FROM localhost/busybox:demo' 'COPY --from=builder /msg /msg' 'CMD [\"cat\", \"/msg\"]' > $ctx/Containerfile"
+step packages/pbuild/bin/pbuild build -t localhost/demo-app "$ctx"
+step packages/prun/bin/prun run --rm localhost/demo-app
+"${as_user[@]}" rm -rf "$ctx"
 
 # Run: a rootless container in the foreground, then a web server in the background whose port
 # is published on the host (slirp4netns), its logs, and its removal.
