@@ -4,7 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FIXTURE, ok, oneLineError, requireBuild, run, tempDir } from './helpers.ts';
+import { FIXTURE, REGISTRY, ok, oneLineError, requireBuild, run, tempDir } from './helpers.ts';
 
 let root = '';
 const pbuild = (args: string[], input?: string) => run('pbuild', ['--root', root, ...args], input === undefined ? {} : { input });
@@ -95,6 +95,19 @@ test('a failing RUN: podman\'s error line, its exit status, nothing tagged, no w
   assert.match(r.stdout, /before/);
   assert.not.match(ok(prun(['images'])).stdout, /broken/);
   assert.is(ok(pbuild(['containers', '-q'])).stdout, '');
+});
+
+test('a base image missing from the store is pulled (--pull missing); --pull never refuses', () => {
+  const ref = `${REGISTRY}/e2e-build-${process.pid}/base:1`;
+  ok(prun(['push', '--tls-verify=false', 'busybox', ref]), 'push');
+  const fresh = tempDir('pkit-build-pull');
+  const ctx = context({ Containerfile: `FROM ${ref}\nRUN echo pulled-base > /p\n` });
+  const never = run('pbuild', ['--root', fresh, 'build', '--pull', 'never', '-t', 'x', ctx]);
+  assert.is(never.code, 125);
+  const r = run('pbuild', ['--root', fresh, 'build', '--tls-verify=false', '-t', 'frompull', ctx]);
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stderr, /Copying blob|Writing manifest/);
+  assert.is(ok(run('prun', ['--root', fresh, 'run', '--rm', 'frompull', 'cat', '/p'])).stdout, 'pulled-base\n');
 });
 
 test('bad input: a parse error with file:line:col, no Containerfile, an unknown base image', () => {

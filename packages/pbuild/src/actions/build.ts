@@ -121,17 +121,35 @@ function configChanges(x: Instruction, shell: string[]): ConfigChange[] | undefi
   }
 }
 
-/** Ensures the base image is in the store as --pull wants; returns what to start from. */
-async function baseImage(store: Store, ref: string, req: BuildRequest): Promise<string> {
-  const policy = req.pull === 'true' ? 'always' : req.pull === 'false' ? 'missing' : (req.pull ?? 'missing');
-  if (policy !== 'always') {
-    try {
-      return (await findImage(store, ref)).id;
-    } catch (err) {
-      if (policy === 'never' || !(err instanceof StoreError) || err.code !== 'PKIT_NOT_FOUND') throw err;
+/** The --pull policy: always, missing (the default) or never ("true"/"false" as podman). */
+function pullPolicy(req: BuildRequest): 'always' | 'missing' | 'never' {
+  if (req.pull === 'true' || req.pull === 'always') return 'always';
+  if (req.pull === 'never') return 'never';
+  return 'missing';
+}
+
+/**
+ * Pulls the base images the needed stages name, as --pull wants, before the build opens the
+ * store (the pull opens it itself, with the rootless hooks).
+ */
+async function pullBaseImages(refs: string[], req: BuildRequest): Promise<void> {
+  const policy = pullPolicy(req);
+  if (policy === 'never') return;
+  for (const ref of new Set(refs)) {
+    if (policy === 'missing') {
+      const store = openStore(req.root);
+      try {
+        await findImage(store, ref);
+        continue;
+      } catch (err) {
+        if (!(err instanceof StoreError) || err.code !== 'PKIT_NOT_FOUND') throw err;
+      } finally {
+        store.close();
+      }
     }
+    const { pullImages } = await import('@pkit/cli-common/pull');
+    await pullImages({ root: req.root, image: ref, quiet: req.quiet, tlsVerify: req.tlsVerify }, openStore);
   }
-  throw bad(`base image "${ref}" is not in the local store: pull it first (prun pull ${ref})`);
 }
 
 export async function buildAction(req: BuildRequest): Promise<string> {
@@ -142,6 +160,7 @@ export async function buildAction(req: BuildRequest): Promise<string> {
   const cf = parseContainerfile(text, { file: name, buildArgs });
   const needed = stagesForTarget(cf, req.target);
   const total = needed.reduce((n, i) => n + 1 + cf.stages[i]!.instructions.length, 0);
+  await pullBaseImages(needed.flatMap((i) => { const b = cf.stages[i]!.base; return b.kind === 'image' ? [b.ref] : []; }), req);
   const say = (line: string) => {
     if (!req.quiet) process.stdout.write(`${line}\n`);
   };
@@ -161,7 +180,7 @@ export async function buildAction(req: BuildRequest): Promise<string> {
       const last = idx === needed.at(-1);
       say(`STEP ${++step}/${total}: ${stage.from.source}`);
       if (stage.base.kind === 'scratch') throw bad(`${cf.file}:${stage.from.loc.line}: FROM scratch is not supported yet: start from an image`);
-      const base = stage.base.kind === 'stage' ? stageImage.get(stage.base.index)! : await baseImage(store, stage.base.ref, req);
+      const base = stage.base.kind === 'stage' ? stageImage.get(stage.base.index)! : (await findImage(store, stage.base.ref)).id;
       const rec = await findWorking(store, await fromImage(store, base));
       const args = stageArgs(cf.globalValues, buildArgs, stage.base.kind === 'stage' ? stageScope.get(stage.base.index) : undefined);
       try {

@@ -5,7 +5,7 @@ import { createWriteStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { NotFoundError, StoreError, isErrno, openSource, type ImageSource } from '@pkit/storage';
-import { copyIntoStore, podmanProgress, recordedNames } from './image-transfer.ts';
+import { copyIntoStore, podmanProgress, recordedNames } from '@pkit/cli-common/image-transfer';
 import { openStoreForLayers } from './store.ts';
 
 export interface LoadRequest {

@@ -3,7 +3,7 @@
 // up gzip-compressed, as podman pushes them.
 import { Store, StoreError, copyImage, openDestination, openSource, transportOptions, type CopyOptions } from '@pkit/storage';
 import { findNamedImage } from './image-names.ts';
-import { podmanProgress } from './image-transfer.ts';
+import { podmanProgress } from '@pkit/cli-common/image-transfer';
 
 export interface PushRequest {
   root?: string | undefined;

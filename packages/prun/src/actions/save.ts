@@ -2,7 +2,7 @@
 // records the name the image was asked for (podman's RepoTags / ref.name); by ID, no name.
 import { Store, StoreError, copyByReference } from '@pkit/storage';
 import { findNamedImage } from './image-names.ts';
-import { podmanProgress } from './image-transfer.ts';
+import { podmanProgress } from '@pkit/cli-common/image-transfer';
 
 export type SaveFormat = 'docker-archive' | 'oci-archive' | 'oci-dir' | 'docker-dir';
 
