@@ -87,6 +87,27 @@ test('-f - reads the Containerfile from stdin; --label adds labels', () => {
   assert.is(img!.Config.Labels['team'], 'core');
 });
 
+test('the stage cache: an unchanged rebuild reuses every stage; a changed file rebuilds only the stages that read the context', () => {
+  const ctx = context({
+    Containerfile: 'FROM busybox AS base\nRUN echo base-$RANDOM > /base\n\nFROM base\nCOPY app.txt /app.txt\nRUN cat /base /app.txt > /both\n',
+    'app.txt': 'one\n',
+  });
+  const first = ok(pbuild(['build', '-t', 'cached', ctx]));
+  const id1 = first.stdout.trim().split('\n').at(-1)!;
+  assert.not.match(first.stdout, /Using cache/);
+  const again = ok(pbuild(['build', '-t', 'cached', ctx]));
+  assert.is(again.stdout.trim().split('\n').at(-1), id1, 'same inputs, same image');
+  assert.is((again.stdout.match(/--> Using cache/g) ?? []).length, 2, again.stdout);
+  const base1 = ok(prun(['run', '--rm', 'cached', 'cat', '/base'])).stdout;
+  writeFileSync(join(ctx, 'app.txt'), 'two\n');
+  const changed = ok(pbuild(['build', '-t', 'cached', ctx]));
+  assert.is((changed.stdout.match(/--> Using cache/g) ?? []).length, 1, 'the first stage reads no context: reused');
+  assert.not.equal(changed.stdout.trim().split('\n').at(-1), id1);
+  assert.is(ok(prun(['run', '--rm', 'cached', 'cat', '/both'])).stdout, `${base1}two\n`, 'the reused stage keeps its output');
+  const nocache = ok(pbuild(['build', '--no-cache', '-t', 'cached', ctx]));
+  assert.not.match(nocache.stdout, /Using cache/);
+});
+
 test('a failing RUN: podman\'s error line, its exit status, nothing tagged, no working container left', () => {
   const ctx = context({ Containerfile: 'FROM busybox\nRUN echo before; exit 3\n' });
   const r = pbuild(['build', '-t', 'broken', ctx]);

@@ -20,6 +20,7 @@ import {
   type StageArgs,
 } from '../containerfile/index.ts';
 import { applyConfigChanges, readWorkingConfig, saveWorkingConfig, type ConfigChange } from './config.ts';
+import { cacheable, contextDigest, readEntry, readsContext, stageKey, writeEntry } from './build-cache.ts';
 import { copyInto } from './copy.ts';
 import { commit, ensureWorkingDir, findWorking, fromImage, openStore, removeWorking, runIn } from './working.ts';
 
@@ -175,14 +176,47 @@ export async function buildAction(req: BuildRequest): Promise<string> {
   let step = 0;
   let finalId = '';
   try {
+    let context: string | undefined;
     for (const idx of needed) {
       const stage = cf.stages[idx]!;
       const last = idx === needed.at(-1);
       say(`STEP ${++step}/${total}: ${stage.from.source}`);
       if (stage.base.kind === 'scratch') throw bad(`${cf.file}:${stage.from.loc.line}: FROM scratch is not supported yet: start from an image`);
       const base = stage.base.kind === 'stage' ? stageImage.get(stage.base.index)! : (await findImage(store, stage.base.ref)).id;
+      const inherited = stage.base.kind === 'stage' ? stageScope.get(stage.base.index) : undefined;
+      // The stage's cache key: everything its result depends on (build-cache.ts).
+      let key: string | undefined;
+      if (cacheable(stage.instructions)) {
+        if (readsContext(stage.instructions)) context ??= await contextDigest(contextDir);
+        key = stageKey({
+          base,
+          instructions: stage.instructions,
+          buildArgs,
+          globals: cf.globalValues,
+          inherited: inherited ? [...inherited.values] : [],
+          froms: [...stageImage].map(([i, id]) => `${i}=${id}`),
+          labels: last ? req.labels : [],
+          ...(readsContext(stage.instructions) && context !== undefined ? { context } : {}),
+        });
+      }
+      const hit = key !== undefined && !req.noCache ? readEntry(store.paths.root, key) : undefined;
+      if (hit && (await store.images.get(hit.image as never).catch(() => undefined))) {
+        for (const instr of stage.instructions) say(`STEP ${++step}/${total}: ${instr.source}`);
+        say(`--> Using cache ${hit.image.slice('sha256:'.length)}`);
+        const args = stageArgs(cf.globalValues, buildArgs);
+        for (const [k, v] of hit.argValues) args.values.set(k, v);
+        for (const k of hit.declared) args.declared.add(k);
+        stageImage.set(idx, hit.image);
+        stageScope.set(idx, args);
+        if (last) {
+          finalId = hit.image.slice('sha256:'.length);
+          if (req.tags[0] !== undefined) await store.images.tag(localImageName(req.tags[0]), hit.image as never);
+          say(`COMMIT ${req.tags[0] ?? ''}`.trimEnd());
+        }
+        continue;
+      }
       const rec = await findWorking(store, await fromImage(store, base));
-      const args = stageArgs(cf.globalValues, buildArgs, stage.base.kind === 'stage' ? stageScope.get(stage.base.index) : undefined);
+      const args = stageArgs(cf.globalValues, buildArgs, inherited);
       try {
         for (const instr of stage.instructions) {
           say(`STEP ${++step}/${total}: ${instr.source}`);
@@ -194,6 +228,7 @@ export async function buildAction(req: BuildRequest): Promise<string> {
         const image = await commit(store, (await store.containers.get(rec.id)) ?? done, last ? req.tags[0] : undefined, { createdBy: stage.instructions.at(-1)?.source ?? stage.from.source, format: 'docker' });
         stageImage.set(idx, image.id);
         stageScope.set(idx, args);
+        if (key !== undefined) writeEntry(store.paths.root, key, { image: image.id, argValues: [...args.values], declared: [...args.declared] });
         if (last) finalId = image.id.slice('sha256:'.length);
       } finally {
         await removeWorking(store, rec);
