@@ -1,8 +1,8 @@
 // `pbuild build`: a Containerfile built stage by stage through the step-by-step verbs. Each
 // needed stage gets a working container from its base (an image, or the image of an earlier
 // stage); RUN runs in it, COPY/ADD copy into it, the metadata instructions change its image
-// config; the stage ends with one commit (one layer per stage: the per-step layer cache of
-// issue 6 is not built yet, see docs/cli.md).
+// config; the stage ends with one commit (one layer per stage, so the cache is per stage too:
+// build-cache.ts; per-step layers are issue 6's next step, see docs/cli.md).
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';

@@ -14,7 +14,7 @@ export default class Build extends BaseCommand {
     file: Flags.string({ char: 'f', summary: 'The Containerfile (default: CONTEXT/Containerfile, else CONTEXT/Dockerfile; - reads stdin)' }),
     'build-arg': Flags.string({ summary: 'ARG value: NAME=VALUE (NAME alone takes it from the environment)', ...many }),
     target: Flags.string({ summary: 'Build up to this stage' }),
-    layers: Flags.boolean({ summary: 'Cache intermediate images (accepted; the cache is not built yet)', allowNo: true }),
+    layers: Flags.boolean({ summary: 'Accepted for compatibility: pbuild always caches (per stage, for now)', allowNo: true }),
     'no-cache': Flags.boolean({ summary: 'Do not use cached steps' }),
     label: Flags.string({ summary: 'Add a label to the image: KEY=VALUE', ...many }),
     iidfile: Flags.string({ summary: 'Write the image ID to this file' }),
