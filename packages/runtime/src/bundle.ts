@@ -3,7 +3,10 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { isAbsolute, join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { StoreError } from '@pkit/storage/errors';
 import { atomicWriteFile } from '@pkit/storage/fsutil';
+import type { Store } from '@pkit/storage/store';
 import type { Spec } from './oci-spec.ts';
 
 export interface Bundle {
@@ -26,6 +29,15 @@ export async function writeBundle(dir: string, spec: Spec): Promise<Bundle> {
   await atomicWriteFile(configPath, `${JSON.stringify(spec, null, 2)}\n`, tmp, 0o600);
   const rootfs = isAbsolute(spec.root.path) ? spec.root.path : join(abs, spec.root.path);
   return { dir: abs, configPath, rootfs };
+}
+
+/** A container's spec, as its bundle holds it (containers/<id>/config.json), read at once. */
+export function readContainerSpec(store: Store, id: string): Spec {
+  try {
+    return JSON.parse(readFileSync(join(store.containers.containerDir(id), 'config.json'), 'utf8')) as Spec;
+  } catch (err) {
+    throw new StoreError(`container ${id} has no readable bundle (config.json): ${(err as Error).message}`, 'PKIT_CONTAINER');
+  }
 }
 
 /** Reads a bundle's config.json. */

@@ -9,7 +9,6 @@
 // As root on the host with no user namespace in the spec, the script runs directly (with
 // `unshare --mount` for the stopped case).
 import { spawn, type ChildProcess, type StdioNull, type StdioPipe } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
 import type { Stream } from 'node:stream';
@@ -19,6 +18,9 @@ import type { Store } from '@pkit/storage/store';
 import { CONTAINER_FILES_SCRIPT } from './container-files-script.ts';
 import type { IDMapping, Spec } from './oci-spec.ts';
 import { runInUserNamespace } from './userns.ts';
+import { readContainerSpec } from './bundle.ts';
+
+export { readContainerSpec };
 
 type StdioItem = StdioPipe | StdioNull | 'inherit' | number | Stream;
 
@@ -47,14 +49,6 @@ export interface ContainerFilesOptions {
   pid?: number;
 }
 
-/** containers/<id>/config.json. */
-export function readContainerSpec(store: Store, id: string): Spec {
-  try {
-    return JSON.parse(readFileSync(join(store.containers.containerDir(id), 'config.json'), 'utf8')) as Spec;
-  } catch (err) {
-    throw new StoreError(`container ${id} has no readable bundle (config.json): ${(err as Error).message}`, 'PKIT_CONTAINER');
-  }
-}
 
 function hasUserns(spec: Spec): boolean {
   return (spec.linux?.namespaces ?? []).some((n) => n.type === 'user') && (spec.linux?.uidMappings?.length ?? 0) > 0;

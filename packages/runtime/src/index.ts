@@ -15,3 +15,4 @@ export * from './container-run.ts';
 export * from './image-user.ts';
 export * from './etc-files.ts';
 export * from './volume-init.ts';
+export * from './repo-tools.ts';

@@ -10,9 +10,7 @@
 //
 // The gate holds back the end of the tar until the worker exited 0: a worker that failed
 // midway never yields a blob or a layer that looks complete.
-import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
 import { PassThrough, Transform, Writable, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { constants as zlib, createGzip, createZstdCompress } from 'node:zlib';
@@ -32,6 +30,7 @@ import {
 import type { Store } from '@pkit/storage/store';
 import { computeIDMappings, currentIdmapHost } from './idmap.ts';
 import { runInUserNamespace, type UsernsMappings } from './userns.ts';
+import { repoToolsFrom } from './repo-tools.ts';
 
 export interface UpperLayerOptions extends LayerTarOptions {
   /** Default gzip. */
@@ -199,19 +198,9 @@ export async function layerFromUpperDir(store: Store, upperDir: string, opts: Up
 /**
  * The helper and diff worker for a CLI started from `from` (its import.meta.url): the
  * pkit-runtime built in the repository and the bundle's own worker (dist/diff-worker.mjs),
- * found by walking up from there as rootlessStoreHooksFrom does; empty from the sources (the
+ * found by walking up from there (repo-tools.ts); the worker is absent from the sources (the
  * defaults then apply).
  */
 export function upperLayerToolsFrom(from: string | URL): Pick<UpperLayerOptions, 'helper' | 'worker'> {
-  let dir = dirname(fileURLToPath(from));
-  let helper: string | undefined;
-  let worker: string | undefined;
-  for (let i = 0; i < 6 && !helper; i++) {
-    const h = join(dir, 'native', 'build', 'Release', 'pkit-runtime');
-    if (existsSync(h)) helper = h;
-    const w = join(dir, 'diff-worker.mjs');
-    if (!worker && existsSync(w)) worker = w;
-    dir = dirname(dir);
-  }
-  return { ...(helper ? { helper } : {}), ...(worker ? { worker } : {}) };
+  return repoToolsFrom(from, 'diff-worker.mjs');
 }

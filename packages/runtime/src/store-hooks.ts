@@ -3,15 +3,14 @@
 // tar's owners through the rootless mapping (container uid 1000 = the host's subuid start +
 // 999, container root = the user), and layer trees are removed there too, since the user cannot
 // remove files of subordinate owners. See docs/storage.md "The user namespace shell".
-import { accessSync, existsSync, constants as fsConstants } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { accessSync, constants as fsConstants } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { type LayerApplier, type TreeRemover } from '@pkit/storage/layer-store';
 import { APPLY_WORKER, applyWorkerArgs, parseApplyWorkerResult } from '@pkit/storage/layers/apply-worker';
 import { computeIDMappings, currentIdmapHost } from './idmap.ts';
 import { HELPER_PATH } from './run.ts';
 import { execInUserNamespace, removeAsUsernsRoot, type UsernsMappings } from './userns.ts';
+import { repoToolsFrom } from './repo-tools.ts';
 
 export interface RootlessStoreHookOptions {
   /** The pkit-runtime binary; default: the one built in this repository (HELPER_PATH). */
@@ -66,15 +65,5 @@ export function rootlessStoreHooks(opts: RootlessStoreHookOptions = {}): Rootles
  * by walking up from there, so the same code works from the sources and from a bundle.
  */
 export function rootlessStoreHooksFrom(from: string | URL): RootlessStoreHooks {
-  let dir = dirname(fileURLToPath(from));
-  let helper: string | undefined;
-  let worker: string | undefined;
-  for (let i = 0; i < 6 && !helper; i++) {
-    const h = join(dir, 'native', 'build', 'Release', 'pkit-runtime');
-    if (existsSync(h)) helper = h;
-    const w = join(dir, 'apply-worker.mjs');
-    if (!worker && existsSync(w)) worker = w;
-    dir = dirname(dir);
-  }
-  return rootlessStoreHooks({ ...(helper ? { helper } : {}), ...(worker ? { worker } : {}) });
+  return rootlessStoreHooks(repoToolsFrom(from, 'apply-worker.mjs'));
 }

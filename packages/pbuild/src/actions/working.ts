@@ -3,7 +3,7 @@
 // `builder: true` (prun ps leaves them out, as podman ps leaves out buildah's): its overlay root
 // over the image's layers, and an upper dir that `commit` turns into the image's next layer.
 // The image config it will commit is kept in the record too (config.ts).
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { StoreError } from '@pkit/storage/errors';
 import { findImage } from '@pkit/storage/image-lookup';
@@ -13,6 +13,7 @@ import type { ImageConfig, ImageManifest } from '@pkit/storage/oci-types';
 import { Store } from '@pkit/storage/store';
 import type { ContainerRecord } from '@pkit/storage/container-store';
 import type { ImageRecord } from '@pkit/storage/image-store';
+import { readContainerSpec } from '@pkit/runtime/bundle';
 import { containerFiles, overlayDirs, reasons, runScript } from '@pkit/runtime/container-files';
 import { createContainer, readImageConfig, removeContainer } from '@pkit/runtime/container-run';
 import { writeEtcFiles } from '@pkit/runtime/etc-files';
@@ -98,7 +99,7 @@ export function containerLayers(spec: Spec): string[] {
 /** Makes `dir` (and its parents) in the container as its root, unless it is there. */
 /** Makes `dir` in the working container when it is missing (WORKDIR, and before a run). */
 export async function ensureWorkingDir(store: Store, rec: ContainerRecord, dir: string): Promise<void> {
-  const spec = JSON.parse(readFileSync(join(store.containers.containerDir(rec.id), 'config.json'), 'utf8')) as Spec;
+  const spec = readContainerSpec(store, rec.id);
   await ensureDir(store, rec, spec, dir);
 }
 
@@ -118,7 +119,7 @@ export async function runIn(store: Store, rec: ContainerRecord, command: string[
   if (command.length === 0) throw new StoreError('"pbuild run" needs a command after the container (pbuild run C -- CMD ...)', 'PKIT_USAGE');
   const dir = store.containers.containerDir(rec.id);
   const specPath = join(dir, 'config.json');
-  const spec = JSON.parse(readFileSync(specPath, 'utf8')) as Spec;
+  const spec = readContainerSpec(store, rec.id);
   const wc = await readWorkingConfig(store, rec);
   const idmap = computeIDMappings(currentIdmapHost());
   const user = await resolveContainerUser(containerLayers(spec), wc.config.User || undefined, { idmap });

@@ -1,9 +1,9 @@
 // `prun inspect` of containers: podman's JSON shape for the fields scripts read (State,
 // Config, HostConfig, Mounts, NetworkSettings.Ports, GraphDriver, ...), from the record and the
 // bundle's spec.
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ContainerRecord } from '@pkit/storage/container-store';
+import { readContainerSpec } from '@pkit/runtime/bundle';
 import type { Spec } from '@pkit/runtime/oci-spec';
 import type { PortMapping } from '@pkit/runtime/network';
 import { logPath, meta, type Engine } from './containers.ts';
@@ -12,7 +12,7 @@ const ZERO_TIME = '0001-01-01T00:00:00Z';
 
 function readSpec(e: Engine, id: string): Spec | undefined {
   try {
-    return JSON.parse(readFileSync(join(e.store.containers.containerDir(id), 'config.json'), 'utf8')) as Spec;
+    return readContainerSpec(e.store, id);
   } catch {
     return undefined;
   }

@@ -1,6 +1,6 @@
 // `prun exec`: a process in a running container, through `pkit-runtime exec --process`, with
 // the container's own process settings (user, capabilities, env) as the defaults.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
@@ -8,6 +8,7 @@ import { constants } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { StoreError } from '@pkit/storage/errors';
 import { Store } from '@pkit/storage/store';
+import { readContainerSpec } from '@pkit/runtime/bundle';
 import { type Spec } from '@pkit/runtime/oci-spec';
 import { globalArgs } from '@pkit/runtime/run';
 import { mergeEnv } from '@pkit/runtime/spec';
@@ -35,7 +36,7 @@ const EXIT_NOT_RUNNING = 255;
 type Process = NonNullable<Spec['process']>;
 
 async function execProcess(e: Engine, id: string, req: ExecRequest): Promise<Process> {
-  const spec = JSON.parse(readFileSync(join(e.store.containers.containerDir(id), 'config.json'), 'utf8')) as Spec;
+  const spec = readContainerSpec(e.store, id);
   const p: Process = { ...spec.process! };
   p.args = req.command;
   p.terminal = req.tty;

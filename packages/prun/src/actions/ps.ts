@@ -6,6 +6,7 @@ import { StoreError } from '@pkit/storage/errors';
 import { humanAge } from '@pkit/storage/human';
 import { Store } from '@pkit/storage/store';
 import { compileTemplate, isTemplate } from '@pkit/cli-common/go-template';
+import { readContainerSpec } from '@pkit/runtime/bundle';
 import { formatPorts, type PortMapping } from '@pkit/runtime/network';
 import { engine, listContainers, meta } from './containers.ts';
 
@@ -86,8 +87,6 @@ export async function psAction(req: PsRequest): Promise<string> {
     if (!isTemplate(req.format)) throw new StoreError(`unknown --format "${req.format}": use json, table, or a Go template such as {{.Names}}`, 'PKIT_BAD_INPUT');
     render = compileTemplate(req.format.replace(/^table\s+/, ''));
   }
-  const { readFile } = await import('node:fs/promises');
-  const { join } = await import('node:path');
   const store = Store.open({ root: req.root });
   let rows: Row[];
   try {
@@ -101,8 +100,8 @@ export async function psAction(req: PsRequest): Promise<string> {
         let command: string[] = meta(c).command ?? [];
         if (!command.length) {
           try {
-            const spec = JSON.parse(await readFile(join(store.containers.containerDir(c.id), 'config.json'), 'utf8'));
-            if (Array.isArray(spec?.process?.args)) command = spec.process.args;
+            const args = readContainerSpec(store, c.id).process?.args;
+            if (Array.isArray(args)) command = args;
           } catch {
             // no bundle (yet): no command shown
           }

@@ -1,7 +1,6 @@
 // `-u user[:group]` for `prun exec`: names looked up in the container's own /etc/passwd and
 // /etc/group, i.e. its upper dir over the image's layers (the overlay root's options).
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readContainerSpec } from '@pkit/runtime/bundle';
 import { resolveContainerUser } from '@pkit/runtime/image-user';
 import { type Spec } from '@pkit/runtime/oci-spec';
 import { type ProcessUser } from '@pkit/runtime/spec';
@@ -16,7 +15,7 @@ function containerLayers(spec: Spec): string[] {
 }
 
 export async function resolveUser(e: Engine, id: string, userSpec: string): Promise<ProcessUser> {
-  const spec = JSON.parse(readFileSync(join(e.store.containers.containerDir(id), 'config.json'), 'utf8')) as Spec;
+  const spec = readContainerSpec(e.store, id);
   const u = await resolveContainerUser(containerLayers(spec), userSpec, { idmap: { userns: (spec.linux?.uidMappings?.length ?? 0) > 0, gidMappings: spec.linux?.gidMappings ?? [] } });
   for (const w of u.warnings) process.stderr.write(`${w}\n`);
   return u.user;
