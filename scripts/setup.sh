@@ -15,8 +15,11 @@ TEST_USER=pkit-test
 TEST_HOME=/home/$TEST_USER
 SUB_START_DEFAULT=200000
 SUB_COUNT=65536
+# catatonit: prun --init; bzip2 xz-utils zstd: pbuild add's archives; python3 bsdutils: the
+# terminal tests (a pty driver, script(1)); wget: the demo fetches from a published port.
 PACKAGES=(g++ make uidmap busybox-static docker-registry apache2-utils skopeo podman buildah
-  crun runc slirp4netns passt fuse-overlayfs libseccomp-dev libjson-c-dev util-linux tar gzip hyperfine)
+  crun runc slirp4netns passt fuse-overlayfs libseccomp-dev libjson-c-dev util-linux tar gzip hyperfine
+  catatonit bzip2 xz-utils zstd python3 bsdutils wget)
 
 done_steps=()
 skipped_steps=()
