@@ -118,6 +118,7 @@ _Noreturn static void child_main(const struct child_args *a) {
     if (!s->ns[NS_UTS].wanted) die("domainname set but no uts namespace asked for");
     if (setdomainname(s->domainname, strlen(s->domainname)) < 0) die_errno("setdomainname %s", s->domainname);
   }
+  process_make_cwd(p);
   if (s->ns[NS_MNT].wanted) mounts_finalize(s);
   if (p->terminal) tty_setup_child(a->console_fd, a->sync_fd, p);
 

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
+#include <limits.h>
 #include <linux/close_range.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,6 +104,22 @@ void process_apply_user_and_caps(const struct process_spec *p, bool in_userns) {
 
 void process_apply_nnp(const struct process_spec *p) {
   if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) die_errno("prctl PR_SET_NO_NEW_PRIVS");
+}
+
+/* A missing cwd is made (0755, as the container's root), as runc does: an image's WorkingDir
+ * need not exist in its layers (buildah records WORKDIR in the config only). Errors are left
+ * to the chdir that follows. */
+void process_make_cwd(const struct process_spec *p) {
+  if (!p->cwd || access(p->cwd, F_OK) == 0) return;
+  char path[PATH_MAX];
+  if (snprintf(path, sizeof path, "%s", p->cwd) >= (int)sizeof path) return;
+  for (char *c = path + 1; *c; c++) {
+    if (*c != '/') continue;
+    *c = '\0';
+    mkdir(path, 0755);
+    *c = '/';
+  }
+  mkdir(path, 0755);
 }
 
 void process_chdir(const struct process_spec *p) {

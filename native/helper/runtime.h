@@ -147,6 +147,7 @@ void process_apply_rlimits(const struct process_spec *p);
 void process_apply_oom(const struct process_spec *p);
 void process_apply_user_and_caps(const struct process_spec *p, bool in_userns);
 void process_apply_nnp(const struct process_spec *p);
+void process_make_cwd(const struct process_spec *p);
 void process_chdir(const struct process_spec *p);
 char *process_resolve_exe(const struct process_spec *p); /* exits 126/127 itself */
 _Noreturn void process_exec(const struct process_spec *p, const char *exe);

@@ -20,6 +20,8 @@ export interface ImageRecord {
   /** Every blob this image keeps alive: manifest, config and the layer blobs present. */
   blobs: Digest[];
   created: string;
+  /** The image this one was built on by a build step (podman's Parent): intermediate images. */
+  parent?: Digest;
 }
 
 interface NameRecord {

@@ -1,7 +1,8 @@
-// The build cache of `pbuild build`, per stage for now: a stage whose inputs are all unchanged
-// (its base image, its instructions as written with their heredoc bodies, the build and global
-// ARG values, the ARG scope it inherits, the images it copies from, the labels of the last
-// stage, and the content of the build context when it copies from it) reuses the image it made
+// The build cache of `pbuild build`, one entry per step: a step whose inputs are all unchanged
+// (its parent image, its instruction after expansion with its heredoc bodies, the ARG values a
+// RUN sees, the content of the context files a COPY/ADD reads, the image a COPY --from reads,
+// and for the last step the image's labels, annotations and format) reuses the image it made
+// before. A change invalidates that step and, through the parent, those after it; nothing
 // before. Entries live in <root>/build-cache/<key>.json and count only while their image exists.
 import { createHash } from 'node:crypto';
 import { createReadStream, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, writeFileSync } from 'node:fs';
@@ -9,10 +10,8 @@ import { join } from 'node:path';
 import type { Instruction } from '../containerfile/index.ts';
 
 export interface CacheEntry {
+  /** the image the step made */
   image: string;
-  /** the stage's ARG scope when it ended (stages built FROM it inherit it) */
-  argValues: Array<[string, string]>;
-  declared: string[];
 }
 
 /** sha256 over the context's tree: names, modes, sizes, link targets and contents, in order. */
@@ -35,35 +34,28 @@ export async function contextDigest(dir: string): Promise<string> {
   return h.digest('hex');
 }
 
-/** Whether a stage reads the build context (COPY/ADD of paths without --from). */
-export function readsContext(instructions: readonly Instruction[]): boolean {
-  return instructions.some((i) => (i.kind === 'COPY' && i.from === undefined && i.sources.some((s) => s.kind === 'path')) || (i.kind === 'ADD' && i.sources.some((s) => s.kind === 'path')));
+/** Whether a step reads the build context (COPY/ADD of paths without --from). */
+export function readsContext(i: Instruction): boolean {
+  return (i.kind === 'COPY' && i.from === undefined && i.sources.some((s) => s.kind === 'path')) || (i.kind === 'ADD' && i.sources.some((s) => s.kind === 'path'));
 }
 
-/** ADD of a URL fetches something the key cannot see: such a stage is never taken from the cache. */
-export function cacheable(instructions: readonly Instruction[]): boolean {
-  return !instructions.some((i) => i.kind === 'ADD' && i.sources.some((s) => s.kind === 'path' && /^https?:\/\//.test(s.path)));
+/** ADD of a URL fetches something the key cannot see: such a step is never taken from the cache. */
+export function cacheable(i: Instruction): boolean {
+  return !(i.kind === 'ADD' && i.sources.some((s) => s.kind === 'path' && /^https?:\/\//.test(s.path)));
 }
 
-/** The text of an instruction with its heredoc bodies, which `source` leaves out. */
-function instructionText(i: Instruction): string {
-  const heredocs = 'heredocs' in i ? i.heredocs : 'sources' in i ? i.sources.flatMap((s) => (s.kind === 'heredoc' ? [s.heredoc] : [])) : [];
-  return [i.source, ...heredocs.map((h) => `${h.name}\n${h.content}`)].join('\0');
-}
-
-export function stageKey(parts: { base: string; instructions: readonly Instruction[]; buildArgs: Map<string, string>; globals: Map<string, string>; inherited: Array<[string, string]>; froms: string[]; labels: string[]; context?: string }): string {
-  const sorted = (m: Map<string, string>) => [...m].sort(([a], [b]) => a.localeCompare(b));
+/** The key of one step; `instruction` is the expanded one (its source position left out). */
+export function stepKey(parts: { parent: string; instruction: Instruction; args?: Map<string, string>; context?: string; from?: string; output?: unknown }): string {
+  const { loc: _loc, ...instruction } = parts.instruction as Instruction & { loc?: unknown };
   return createHash('sha256')
     .update(JSON.stringify({
-      v: 1,
-      base: parts.base,
-      instructions: parts.instructions.map(instructionText),
-      buildArgs: sorted(parts.buildArgs),
-      globals: sorted(parts.globals),
-      inherited: parts.inherited,
-      froms: parts.froms,
-      labels: parts.labels,
+      v: 2,
+      parent: parts.parent,
+      instruction,
+      args: parts.args ? [...parts.args].sort(([a], [b]) => a.localeCompare(b)) : null,
       context: parts.context ?? null,
+      from: parts.from ?? null,
+      output: parts.output ?? null,
     }))
     .digest('hex');
 }

@@ -1,27 +1,24 @@
-// `pbuild build`: a Containerfile built stage by stage through the step-by-step verbs. Each
-// needed stage gets a working container from its base (an image, or the image of an earlier
-// stage); RUN runs in it, COPY/ADD copy into it, the metadata instructions change its image
-// config; the stage ends with one commit (one layer per stage, so the cache is per stage too:
-// build-cache.ts; per-step layers are issue 6's next step, see docs/cli.md).
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+// `pbuild build`: a Containerfile built stage by stage, one image per step, as buildah bud
+// --layers. Each needed stage starts from its base (an image, an earlier stage's image, or
+// scratch); a metadata instruction (ENV, LABEL, ...) makes an image with the changed config
+// and an `empty_layer` history entry; RUN, COPY and ADD run in a working container on the
+// parent image, whose upper dir is committed as the step's layer. Each step is looked up in
+// the cache first (build-cache.ts). The last step's image gets the tags, labels, annotations
+// and the output format.
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { StoreError } from '@pkit/storage/errors';
 import { findImage, localImageName } from '@pkit/storage/image-lookup';
 import type { Store } from '@pkit/storage/store';
 import type { ContainerRecord } from '@pkit/storage/container-store';
-import {
-  expandInstruction,
-  parseContainerfile,
-  runArgv,
-  stageArgs,
-  stagesForTarget,
-  type Instruction,
-  type StageArgs,
-} from '../containerfile/index.ts';
-import { applyConfigChanges, readWorkingConfig, saveWorkingConfig, type ConfigChange } from './config.ts';
-import { cacheable, contextDigest, readEntry, readsContext, stageKey, writeEntry } from './build-cache.ts';
+import { readImageConfig } from '@pkit/runtime/container-run';
+import { expandInstruction, parseContainerfile, runArgv, stageArgs, stagesForTarget, type Instruction, type StageArgs } from '../containerfile/index.ts';
+import { applyConfigChanges, initialWorkingConfig, readWorkingConfig, saveWorkingConfig } from './config.ts';
+import { cacheable, contextDigest, readEntry, readsContext, stepKey, writeEntry } from './build-cache.ts';
+import { configChanges, DEFAULT_SHELL, envMap } from './build-instructions.ts';
 import { copyInto } from './copy.ts';
+import { scratchImage, writeImage, type ImageFormat } from './image-write.ts';
 import { commit, ensureWorkingDir, findWorking, fromImage, openStore, removeWorking, runIn } from './working.ts';
 
 export interface BuildRequest {
@@ -37,9 +34,15 @@ export interface BuildRequest {
   iidfile?: string;
   pull?: string;
   tlsVerify?: boolean;
+  /** --format: oci (default, as buildah) or docker */
+  format?: ImageFormat;
+  /** --annotation KEY=VALUE on the manifest */
+  annotations?: string[];
+  /** --timestamp or SOURCE_DATE_EPOCH: seconds since the epoch for created times and file mtimes */
+  timestamp?: number;
+  /** --layers=false: no step is taken from the cache or recorded in it */
+  layers?: boolean;
 }
-
-const DEFAULT_SHELL = ['/bin/sh', '-c'];
 
 /** A RUN step failed: pbuild exits with the command's status, as podman build does. */
 export class BuildRunError extends StoreError {
@@ -66,6 +69,28 @@ function readContainerfile(contextDir: string, file: string | undefined): { text
   }
 }
 
+/** --build-arg-file: NAME=VALUE lines, blank lines and # comments skipped (buildah's format). */
+export function readBuildArgFiles(files: readonly string[]): string[] {
+  return files.flatMap((f) => {
+    let text: string;
+    try {
+      text = readFileSync(f, 'utf8');
+    } catch (err) {
+      throw bad(`--build-arg-file ${f}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+    }
+    return text.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
+  });
+}
+
+/** --timestamp, else $SOURCE_DATE_EPOCH (reproducible builds' convention), else none. */
+export function timestamp(flag: number | undefined): number | undefined {
+  if (flag !== undefined) return flag;
+  const env = process.env['SOURCE_DATE_EPOCH'];
+  if (env === undefined || env === '') return undefined;
+  if (!/^\d+$/.test(env)) throw bad(`SOURCE_DATE_EPOCH="${env}": expected seconds since the epoch`);
+  return Number(env);
+}
+
 /** --build-arg NAME=VALUE; NAME alone takes the value from our environment (podman). */
 function parseBuildArgs(values: string[]): Map<string, string> {
   const out = new Map<string, string>();
@@ -76,50 +101,6 @@ function parseBuildArgs(values: string[]): Map<string, string> {
     else if (process.env[v] !== undefined) out.set(v, process.env[v]!);
   }
   return out;
-}
-
-function envMap(env: readonly string[] | undefined): Map<string, string> {
-  const m = new Map<string, string>();
-  for (const e of env ?? []) {
-    const eq = e.indexOf('=');
-    if (eq > 0) m.set(e.slice(0, eq), e.slice(eq + 1));
-  }
-  return m;
-}
-
-/** A command-form value (CMD, ENTRYPOINT) as the config stores it. */
-function commandOf(c: { form: 'exec'; args: string[] } | { form: 'shell'; text: string }, shell: string[]): string[] {
-  return c.form === 'exec' ? c.args : [...shell, c.text];
-}
-
-/** What a metadata instruction changes in the image config; undefined for the others. */
-function configChanges(x: Instruction, shell: string[]): ConfigChange[] | undefined {
-  switch (x.kind) {
-    case 'ENV': return x.env.map((kv) => ({ kind: 'env' as const, key: kv.key, value: kv.value }));
-    case 'WORKDIR': return [{ kind: 'workingdir', value: x.path }];
-    case 'USER': return [{ kind: 'user', value: x.user }];
-    case 'CMD': return [{ kind: 'cmd', value: commandOf(x.command, shell) }];
-    case 'ENTRYPOINT': return [{ kind: 'entrypoint', value: commandOf(x.command, shell) }];
-    case 'LABEL': return x.labels.map((kv) => ({ kind: 'label' as const, key: kv.key, value: kv.value }));
-    case 'EXPOSE': return x.ports.map((p) => ({ kind: 'port' as const, value: p }));
-    case 'VOLUME': return x.volumes.map((v) => ({ kind: 'volume' as const, value: v }));
-    case 'STOPSIGNAL': return [{ kind: 'stopsignal', value: x.signal }];
-    case 'SHELL': return [{ kind: 'shell', value: x.shell }];
-    case 'ONBUILD': return [{ kind: 'onbuild', value: x.expression }];
-    case 'MAINTAINER': return [{ kind: 'author', value: x.maintainer }];
-    case 'HEALTHCHECK':
-      return [{
-        kind: 'healthcheck',
-        value: {
-          Test: x.test,
-          ...(x.interval !== undefined ? { Interval: x.interval } : {}),
-          ...(x.timeout !== undefined ? { Timeout: x.timeout } : {}),
-          ...(x.startPeriod !== undefined ? { StartPeriod: x.startPeriod } : {}),
-          ...(x.retries !== undefined ? { Retries: x.retries } : {}),
-        },
-      }];
-    default: return undefined;
-  }
 }
 
 /** The --pull policy: always, missing (the default) or never ("true"/"false" as podman). */
@@ -153,6 +134,28 @@ async function pullBaseImages(refs: string[], req: BuildRequest): Promise<void> 
   }
 }
 
+/** What every step of one build shares. */
+interface Build {
+  req: BuildRequest;
+  store: Store;
+  cf: Containerfile;
+  buildArgs: Map<string, string>;
+  contextDir: string;
+  /** a private temp dir: heredoc sources are written there */
+  scratch: string;
+  /** the image each built stage ended with */
+  stageImage: Map<number, string>;
+  /** the ARG scope each built stage ended with (a stage FROM it inherits it) */
+  stageScope: Map<number, StageArgs>;
+  say: (line: string) => void;
+  /** the content digest of the context, once a step needed it */
+  context?: string;
+  step: number;
+  total: number;
+}
+
+type Containerfile = ReturnType<typeof parseContainerfile>;
+
 export async function buildAction(req: BuildRequest): Promise<string> {
   const contextDir = resolve(req.context);
   if (!existsSync(contextDir) || !statSync(contextDir).isDirectory()) throw bad(`build context ${req.context}: not a directory`);
@@ -160,158 +163,221 @@ export async function buildAction(req: BuildRequest): Promise<string> {
   const buildArgs = parseBuildArgs(req.buildArgs);
   const cf = parseContainerfile(text, { file: name, buildArgs });
   const needed = stagesForTarget(cf, req.target);
-  const total = needed.reduce((n, i) => n + 1 + cf.stages[i]!.instructions.length, 0);
   await pullBaseImages(needed.flatMap((i) => { const b = cf.stages[i]!.base; return b.kind === 'image' ? [b.ref] : []; }), req);
-  const say = (line: string) => {
-    if (!req.quiet) process.stdout.write(`${line}\n`);
-  };
-  const labels = req.labels.map((l) => {
-    const eq = l.indexOf('=');
-    return { kind: 'label' as const, key: eq < 0 ? l : l.slice(0, eq), value: eq < 0 ? '' : l.slice(eq + 1) };
-  });
   const store = openStore(req.root);
-  const stageImage = new Map<number, string>();
-  const stageScope = new Map<number, StageArgs>();
-  const scratch = mkdtempSync(join(tmpdir(), 'pbuild-'));
-  let step = 0;
-  let finalId = '';
+  const b: Build = {
+    req,
+    store,
+    cf,
+    buildArgs,
+    contextDir,
+    scratch: mkdtempSync(join(tmpdir(), 'pbuild-')),
+    stageImage: new Map(),
+    stageScope: new Map(),
+    say: (line) => {
+      if (!req.quiet) process.stdout.write(`${line}\n`);
+    },
+    step: 0,
+    total: needed.reduce((n, i) => n + 1 + cf.stages[i]!.instructions.length, 0),
+  };
   try {
-    let context: string | undefined;
-    for (const idx of needed) {
-      const stage = cf.stages[idx]!;
-      const last = idx === needed.at(-1);
-      say(`STEP ${++step}/${total}: ${stage.from.source}`);
-      if (stage.base.kind === 'scratch') throw bad(`${cf.file}:${stage.from.loc.line}: FROM scratch is not supported yet: start from an image`);
-      const base = stage.base.kind === 'stage' ? stageImage.get(stage.base.index)! : (await findImage(store, stage.base.ref)).id;
-      const inherited = stage.base.kind === 'stage' ? stageScope.get(stage.base.index) : undefined;
-      // The stage's cache key: everything its result depends on (build-cache.ts).
-      let key: string | undefined;
-      if (cacheable(stage.instructions)) {
-        if (readsContext(stage.instructions)) context ??= await contextDigest(contextDir);
-        key = stageKey({
-          base,
-          instructions: stage.instructions,
-          buildArgs,
-          globals: cf.globalValues,
-          inherited: inherited ? [...inherited.values] : [],
-          froms: [...stageImage].map(([i, id]) => `${i}=${id}`),
-          labels: last ? req.labels : [],
-          ...(readsContext(stage.instructions) && context !== undefined ? { context } : {}),
-        });
-      }
-      const hit = key !== undefined && !req.noCache ? readEntry(store.paths.root, key) : undefined;
-      if (hit && (await store.images.get(hit.image as never).catch(() => undefined))) {
-        for (const instr of stage.instructions) say(`STEP ${++step}/${total}: ${instr.source}`);
-        say(`--> Using cache ${hit.image.slice('sha256:'.length)}`);
-        const args = stageArgs(cf.globalValues, buildArgs);
-        for (const [k, v] of hit.argValues) args.values.set(k, v);
-        for (const k of hit.declared) args.declared.add(k);
-        stageImage.set(idx, hit.image);
-        stageScope.set(idx, args);
-        if (last) {
-          finalId = hit.image.slice('sha256:'.length);
-          if (req.tags[0] !== undefined) await store.images.tag(localImageName(req.tags[0]), hit.image as never);
-          say(`COMMIT ${req.tags[0] ?? ''}`.trimEnd());
-        }
-        continue;
-      }
-      const rec = await findWorking(store, await fromImage(store, base));
-      const args = stageArgs(cf.globalValues, buildArgs, inherited);
-      try {
-        for (const instr of stage.instructions) {
-          say(`STEP ${++step}/${total}: ${instr.source}`);
-          await buildStep(store, rec, instr, args, { contextDir, scratch, stageImage, cf, step });
-        }
-        const done = (await store.containers.get(rec.id)) ?? rec;
-        if (last && labels.length) await saveWorkingConfig(store, done, applyConfigChanges(await readWorkingConfig(store, done), labels));
-        if (last) say(`COMMIT ${req.tags[0] ?? ''}`.trimEnd());
-        const image = await commit(store, (await store.containers.get(rec.id)) ?? done, last ? req.tags[0] : undefined, { createdBy: stage.instructions.at(-1)?.source ?? stage.from.source, format: 'docker' });
-        stageImage.set(idx, image.id);
-        stageScope.set(idx, args);
-        if (key !== undefined) writeEntry(store.paths.root, key, { image: image.id, argValues: [...args.values], declared: [...args.declared] });
-        if (last) finalId = image.id.slice('sha256:'.length);
-      } finally {
-        await removeWorking(store, rec);
-      }
-    }
-    for (const t of req.tags.slice(1)) await store.images.tag(localImageName(t), `sha256:${finalId}` as never);
-    say(`--> ${finalId.slice(0, 12)}`);
-    for (const t of req.tags) say(`Successfully tagged ${localImageName(t)}`);
-    if (req.iidfile !== undefined) writeFileSync(req.iidfile, `sha256:${finalId}`);
-    return finalId;
+    let finalId = '';
+    for (const idx of needed) finalId = await buildStage(b, idx, idx === needed.at(-1));
+    const id = finalId.slice('sha256:'.length);
+    for (const t of req.tags.slice(1)) await store.images.tag(localImageName(t), finalId as never);
+    b.say(`--> ${id.slice(0, 11)}`);
+    for (const t of req.tags) b.say(`Successfully tagged ${localImageName(t)}`);
+    if (req.iidfile !== undefined) writeFileSync(req.iidfile, finalId);
+    return id;
   } finally {
-    rmSync(scratch, { recursive: true, force: true });
+    rmSync(b.scratch, { recursive: true, force: true });
     store.close();
   }
 }
 
-interface StepContext {
-  contextDir: string;
-  /** a private temp dir: heredoc sources are written there */
-  scratch: string;
-  stageImage: Map<number, string>;
-  cf: ReturnType<typeof parseContainerfile>;
-  step: number;
+/** One stage: its steps from its base image; returns the image it ends with. */
+async function buildStage(b: Build, idx: number, lastStage: boolean): Promise<string> {
+  const stage = b.cf.stages[idx]!;
+  b.say(`STEP ${++b.step}/${b.total}: ${stage.from.source}`);
+  const inherited = stage.base.kind === 'stage' ? b.stageScope.get(stage.base.index) : undefined;
+  let image: string;
+  let comment: string;
+  if (stage.base.kind === 'scratch') {
+    image = await scratchImage(b.store);
+    comment = 'FROM scratch';
+  } else if (stage.base.kind === 'stage') {
+    image = b.stageImage.get(stage.base.index)!;
+    comment = `FROM ${image.slice('sha256:'.length, 'sha256:'.length + 12)}`;
+  } else {
+    image = (await findImage(b.store, stage.base.ref)).id;
+    comment = `FROM ${localImageName(stage.base.ref)}`;
+  }
+  const args = stageArgs(b.cf.globalValues, b.buildArgs, inherited);
+  const steps = stage.instructions;
+  for (const [i, instr] of steps.entries()) {
+    b.say(`STEP ${++b.step}/${b.total}: ${instr.source}`);
+    const final = lastStage && i === steps.length - 1;
+    image = await buildStep(b, { parent: image, comment, instr, args, final });
+    comment = `FROM ${image.slice('sha256:'.length, 'sha256:'.length + 12)}`;
+    if (!final) b.say(`--> ${image.slice('sha256:'.length, 'sha256:'.length + 11)}`);
+  }
+  if (lastStage && steps.length === 0) {
+    b.say(`COMMIT ${b.req.tags[0] ?? ''}`.trimEnd());
+    if (b.req.tags[0] !== undefined) await b.store.images.tag(localImageName(b.req.tags[0]), image as never);
+  }
+  b.stageImage.set(idx, image);
+  b.stageScope.set(idx, args);
+  return image;
 }
 
-/** One instruction in the stage's working container. */
-async function buildStep(store: Store, stale: ContainerRecord, instr: Instruction, args: StageArgs, ctx: StepContext): Promise<void> {
-  // The record as the previous step left it (its image config changes with the steps).
-  const rec = (await store.containers.get(stale.id)) ?? stale;
-  const wc = await readWorkingConfig(store, rec);
-  const env = envMap(wc.config.Env);
+interface Step {
+  /** the image the step starts from */
+  parent: string;
+  /** its history comment: "FROM <parent>" */
+  comment: string;
+  instr: Instruction;
+  args: StageArgs;
+  /** the build's last step: it gets the tag, the labels, the annotations and the format */
+  final: boolean;
+}
+
+/** One instruction: from the cache, or run; returns the image it made. */
+async function buildStep(b: Build, s: Step): Promise<string> {
+  const { store, req } = b;
+  const parentConfig = await readImageConfig(store, s.parent as never);
+  const env = envMap(parentConfig.config?.Env);
   // ENV wins over ARG of the same name (the reference); both are visible to expansion.
-  const lookup = (n: string) => env.get(n) ?? args.values.get(n);
-  if (instr.kind === 'ARG') {
-    args.declare(instr, lookup);
-    return;
+  const lookup = (n: string) => env.get(n) ?? s.args.values.get(n);
+  if (s.instr.kind === 'ARG') s.args.declare(s.instr, lookup);
+  const x = s.instr.kind === 'ARG' ? s.instr : expandInstruction(s.instr, lookup);
+  const from = x.kind === 'COPY' && x.from !== undefined ? await copyFromImage(b, x.from, x) : undefined;
+  if (readsContext(x)) b.context ??= await contextDigest(b.contextDir);
+  const output = s.final ? { format: req.format ?? 'oci', labels: req.labels, annotations: req.annotations ?? [], timestamp: req.timestamp ?? null } : { timestamp: req.timestamp ?? null };
+  const key = cacheable(x)
+    ? stepKey({
+        parent: s.parent,
+        instruction: x,
+        ...(x.kind === 'RUN' || x.kind === 'ARG' ? { args: new Map([...s.args.values, ...s.args.proxyEnv()]) } : {}),
+        ...(readsContext(x) ? { context: b.context! } : {}),
+        ...(from !== undefined ? { from } : {}),
+        output,
+      })
+    : undefined;
+  const useCache = !req.noCache && req.layers !== false;
+  const hit = key !== undefined && useCache ? readEntry(store.paths.root, key) : undefined;
+  if (hit && (await store.images.get(hit.image as never))) {
+    b.say(`--> Using cache ${hit.image.slice('sha256:'.length)}`);
+    if (s.final) await finish(b, hit.image);
+    return hit.image;
   }
-  const x = expandInstruction(instr, lookup);
-  const shell = (wc.config as { Shell?: string[] }).Shell ?? DEFAULT_SHELL;
-  const changes = configChanges(x, shell);
-  if (changes) {
-    const next = applyConfigChanges(wc, changes);
-    const saved = await saveWorkingConfig(store, rec, next);
-    // WORKDIR makes the directory, as docker and buildah do (COPY into "." needs it).
-    if (x.kind === 'WORKDIR' && next.config.WorkingDir) await ensureWorkingDir(store, saved, next.config.WorkingDir);
-    return;
+  const shell = (parentConfig.config as { Shell?: string[] } | undefined)?.Shell ?? DEFAULT_SHELL;
+  const format = s.final ? req.format ?? 'oci' : 'docker';
+  const timestamp = req.timestamp;
+  const annotations = s.final ? keyValues(req.annotations ?? []) : undefined;
+  const labels = s.final ? req.labels.map((l) => ({ kind: 'label' as const, ...keyValue(l) })) : [];
+  let image: string;
+  if (x.kind === 'RUN' || x.kind === 'COPY' || x.kind === 'ADD') {
+    const rec = await findWorking(store, await fromImage(store, s.parent));
+    try {
+      const createdBy = await fileStep(b, rec, x, s.args, env, shell, from);
+      if (labels.length) await saveWorkingConfig(store, rec, applyConfigChanges(await readWorkingConfig(store, rec), labels));
+      if (s.final) b.say(`COMMIT ${req.tags[0] ?? ''}`.trimEnd());
+      const made = await commit(store, (await store.containers.get(rec.id)) ?? rec, s.final ? req.tags[0] : undefined, {
+        createdBy,
+        comment: s.comment,
+        format,
+        ...(timestamp !== undefined ? { timestamp } : {}),
+        ...(annotations ? { annotations } : {}),
+      });
+      image = made.id;
+    } finally {
+      await removeWorking(store, rec);
+    }
+  } else {
+    const changes = x.kind === 'ARG' ? [] : configChanges(x, shell);
+    if (changes === undefined) throw bad(`${x.loc.file}:${x.loc.line}: ${x.kind} is not supported by pbuild build yet`);
+    const wc = applyConfigChanges(applyConfigChanges(initialWorkingConfig(parentConfig), changes), labels);
+    if (s.final) b.say(`COMMIT ${req.tags[0] ?? ''}`.trimEnd());
+    const made = await store.write(() =>
+      writeImage(store, {
+        parent: s.parent,
+        wc,
+        history: { createdBy: `/bin/sh -c #(nop) ${x.source}`, comment: s.comment },
+        format,
+        ...(timestamp !== undefined ? { timestamp } : {}),
+        ...(annotations ? { annotations } : {}),
+        ...(s.final && req.tags[0] !== undefined ? { tag: req.tags[0] } : {}),
+      }),
+    );
+    image = made.id;
   }
+  if (key !== undefined && req.layers !== false) writeEntry(store.paths.root, key, { image });
+  return image;
+}
+
+/** A cached last step: the build's output is that image, tagged. */
+async function finish(b: Build, image: string): Promise<void> {
+  b.say(`COMMIT ${b.req.tags[0] ?? ''}`.trimEnd());
+  if (b.req.tags[0] !== undefined) await b.store.images.tag(localImageName(b.req.tags[0]), image as never);
+}
+
+function keyValue(kv: string): { key: string; value: string } {
+  const eq = kv.indexOf('=');
+  return { key: eq < 0 ? kv : kv.slice(0, eq), value: eq < 0 ? '' : kv.slice(eq + 1) };
+}
+
+function keyValues(list: readonly string[]): Record<string, string> | undefined {
+  if (!list.length) return undefined;
+  return Object.fromEntries(list.map((kv) => { const { key, value } = keyValue(kv); return [key, value]; }));
+}
+
+/** The image COPY --from reads: a stage built before this one, else an image of the store. */
+async function copyFromImage(b: Build, name: string, x: Instruction): Promise<string> {
+  const byName = b.cf.stages.find((st) => st.name === name.toLowerCase());
+  const byIndex = /^\d+$/.test(name) ? b.cf.stages[Number(name)] : undefined;
+  const st = byName ?? byIndex;
+  if (st) {
+    const id = b.stageImage.get(st.index);
+    if (id === undefined) throw bad(`${x.loc.file}:${x.loc.line}: COPY --from=${name}: that stage is not built before this one`);
+    return id;
+  }
+  return (await findImage(b.store, name)).id;
+}
+
+/** RUN, COPY or ADD in the step's working container; returns the history's created_by. */
+async function fileStep(b: Build, rec: ContainerRecord, x: Instruction, args: StageArgs, env: Map<string, string>, shell: string[], from: string | undefined): Promise<string> {
   if (x.kind === 'RUN') {
     const { argv, script } = runArgv(x, shell);
     if (script) throw bad(`${x.loc.file}:${x.loc.line}: a RUN heredoc with a #! script is not supported yet`);
     // ARG values are the RUN's environment, below the image's ENV.
     const argEnv = [...args.values, ...args.proxyEnv()].filter(([k]) => !env.has(k)).map(([k, v]) => `${k}=${v}`);
-    const code = await runIn(store, rec, argv, { env: argEnv });
+    const code = await runIn(b.store, rec, argv, { env: argEnv });
     if (code !== 0) throw new BuildRunError(`building at STEP "${x.source}": while running runtime: exit status ${code}`, code);
-    return;
+    // buildah's history: "|N K=V ... CMD" when the stage declared ARGs.
+    const declared = [...args.declared].filter((k) => args.values.has(k)).sort().map((k) => `${k}=${args.values.get(k)}`);
+    return `${declared.length ? `|${declared.length} ${declared.join(' ')} ` : ''}${argv.join(' ')}`;
   }
-  if (x.kind === 'COPY' || x.kind === 'ADD') {
-    // Inline files (COPY <<EOF dest) are written to the scratch dir and copied from there.
-    const heredocs = x.sources.filter((s) => s.kind === 'heredoc');
-    if (heredocs.length && heredocs.length !== x.sources.length) throw bad(`${x.loc.file}:${x.loc.line}: mixing heredoc and path sources is not supported yet`);
-    const sources = x.sources.map((s, i) => {
-      if (s.kind === 'path') return s.path;
-      const dir = join(ctx.scratch, `heredoc-${ctx.step}-${i}`);
-      mkdirSync(dir, { recursive: true });
-      writeFileSync(join(dir, s.heredoc.name), s.heredoc.content);
-      return `heredoc-${ctx.step}-${i}/${s.heredoc.name}`;
-    });
-    let from: string | undefined;
-    if (x.kind === 'COPY' && x.from !== undefined) {
-      const byName = ctx.cf.stages.find((s) => s.name === x.from!.toLowerCase());
-      const byIndex = /^\d+$/.test(x.from) ? ctx.cf.stages[Number(x.from)] : undefined;
-      const st = byName ?? byIndex;
-      from = st ? ctx.stageImage.get(st.index) : x.from;
-      if (st && from === undefined) throw bad(`${x.loc.file}:${x.loc.line}: COPY --from=${x.from}: that stage is not built before this one`);
-    }
-    await copyInto(store, rec, sources, x.dest, {
-      contextDir: heredocs.length ? ctx.scratch : ctx.contextDir,
-      ...(x.chown !== undefined ? { chown: x.chown } : {}),
-      ...(x.chmod !== undefined ? { chmod: x.chmod } : {}),
-      ...(from !== undefined ? { from } : {}),
-      ...(x.kind === 'ADD' ? { add: true } : {}),
-    });
-    return;
-  }
-  throw bad(`${instr.loc.file}:${instr.loc.line}: ${instr.kind} is not supported by pbuild build yet`);
+  if (x.kind !== 'COPY' && x.kind !== 'ADD') throw bad(`${x.loc.file}:${x.loc.line}: ${x.kind} does not change files`);
+  // WORKDIR only changed the config; its directory is made with the next step that changes
+  // files (buildah's way), so a relative DEST lands in it.
+  const wd = (await readWorkingConfig(b.store, rec)).config.WorkingDir;
+  if (wd) await ensureWorkingDir(b.store, rec, wd);
+  // Inline files (COPY <<EOF dest) are written to the scratch dir and copied from there.
+  const heredocs = x.sources.filter((s) => s.kind === 'heredoc');
+  if (heredocs.length && heredocs.length !== x.sources.length) throw bad(`${x.loc.file}:${x.loc.line}: mixing heredoc and path sources is not supported yet`);
+  const dir = heredocs.length ? mkdtempSync(join(b.scratch, 'heredoc-')) : undefined;
+  const sources = x.sources.map((s) => {
+    if (s.kind === 'path') return s.path;
+    writeFileSync(join(dir!, s.heredoc.name), s.heredoc.content);
+    return s.heredoc.name;
+  });
+  const copied = await copyInto(b.store, rec, sources, x.dest, {
+    contextDir: dir ?? b.contextDir,
+    ...(x.chown !== undefined ? { chown: x.chown } : {}),
+    ...(x.chmod !== undefined ? { chmod: x.chmod } : {}),
+    ...(from !== undefined ? { from } : {}),
+    ...(x.kind === 'ADD' ? { add: true } : {}),
+  });
+  const what = sources.length === 1 && !sources[0]!.endsWith('/') ? 'file' : 'multi';
+  return `/bin/sh -c #(nop) ${x.kind} ${what}:${copied.digest.replace(/^sha256:/, '')} in ${x.dest} `;
 }

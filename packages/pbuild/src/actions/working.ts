@@ -7,15 +7,12 @@ import { writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { StoreError } from '@pkit/storage/errors';
 import { findImage } from '@pkit/storage/image-lookup';
-import { localImageName } from '@pkit/storage/image-lookup';
-import { OCI_CONFIG, OCI_MANIFEST } from '@pkit/storage/media-types';
-import type { ImageConfig, ImageManifest } from '@pkit/storage/oci-types';
 import { Store } from '@pkit/storage/store';
 import type { ContainerRecord } from '@pkit/storage/container-store';
 import type { ImageRecord } from '@pkit/storage/image-store';
 import { readContainerSpec } from '@pkit/runtime/bundle';
 import { containerFiles, overlayDirs, reasons, runScript } from '@pkit/runtime/container-files';
-import { createContainer, readImageConfig, removeContainer } from '@pkit/runtime/container-run';
+import { createContainer, removeContainer } from '@pkit/runtime/container-run';
 import { writeEtcFiles } from '@pkit/runtime/etc-files';
 import { computeIDMappings, currentIdmapHost } from '@pkit/runtime/idmap';
 import { layerFromUpperDir, upperLayerToolsFrom } from '@pkit/runtime/layer-diff';
@@ -27,7 +24,8 @@ import { buildSpec, type RunOptions } from '@pkit/runtime/spec';
 import { lookupInLayers } from '@pkit/storage/layers/overlay-lookup';
 import { runtimeBinary, startContainer } from '@pkit/runtime/run';
 import { rootlessStoreHooksFrom } from '@pkit/runtime/store-hooks';
-import { DOCKER_ONLY, initialWorkingConfig, readWorkingConfig } from './config.ts';
+import { initialWorkingConfig, readWorkingConfig } from './config.ts';
+import { writeImage, type ImageFormat } from './image-write.ts';
 
 const tools = () => upperLayerToolsFrom(import.meta.url);
 
@@ -153,57 +151,40 @@ export async function runIn(store: Store, rec: ContainerRecord, command: string[
 export interface CommitOptions {
   /** The history entry's created_by (default: the container's --created-by, else "pbuild commit"). */
   createdBy?: string;
+  /** The history entry's comment (a build step's "FROM <parent>"). */
+  comment?: string;
   /** 'docker' keeps SHELL, ONBUILD and HEALTHCHECK in the config; the OCI format drops them (buildah). */
-  format?: 'oci' | 'docker';
+  format?: ImageFormat;
+  /** Seconds since the epoch: the image's created time, and every file's mtime in the layer. */
+  timestamp?: number;
+  annotations?: Record<string, string>;
 }
 
 /**
  * `pbuild commit C NAME`: the container's upper dir becomes a new layer on top of its image's;
  * the config is the container's (pbuild config) with the layer and a history entry added.
- * Returns the new image's ID.
+ * Returns the new image's record.
  */
 export async function commit(store: Store, rec: ContainerRecord, name: string | undefined, opts: CommitOptions = {}): Promise<ImageRecord> {
-  const base = await findImage(store, rec.image);
-  const baseConfig = await readImageConfig(store, base.id);
   const wc = await readWorkingConfig(store, rec);
-  const runConfig = { ...wc.config };
-  if (opts.format !== 'docker') for (const k of DOCKER_ONLY) delete runConfig[k];
-  const tagName = name === undefined ? undefined : localImageName(name);
+  const top = (await findImage(store, rec.image)).layers.at(-1);
+  const upper = join(store.containers.containerDir(rec.id), 'upper');
   return store.write(async () => {
-    const upper = join(store.containers.containerDir(rec.id), 'upper');
-    const parent = base.layers.at(-1);
-    const layer = await layerFromUpperDir(store, upper, { ...tools(), register: { parent } });
-    const created = new Date().toISOString();
-    const config: ImageConfig = {
-      ...baseConfig,
-      created,
-      config: runConfig,
-      rootfs: { type: 'layers', diff_ids: [...(baseConfig.rootfs?.diff_ids ?? []), layer.diffID] },
-      history: [...(baseConfig.history ?? []), { created, created_by: opts.createdBy ?? wc.createdBy ?? 'pbuild commit', ...(wc.author ? { author: wc.author } : {}) }],
-    };
-    if (wc.author) config.author = wc.author;
-    else delete config.author;
-    const configBlob = await store.blobs.putBytes(JSON.stringify(config));
-    const baseManifest = JSON.parse((await store.blobs.readBytes(base.manifestDigest, 4 << 20)).toString()) as ImageManifest;
-    const manifest: ImageManifest = {
-      schemaVersion: 2,
-      mediaType: OCI_MANIFEST,
-      config: { mediaType: OCI_CONFIG, digest: configBlob.digest, size: configBlob.size },
-      layers: [...baseManifest.layers, { mediaType: layer.mediaType, digest: layer.digest, size: layer.size }],
-      ...(wc.annotations ? { annotations: wc.annotations } : {}),
-    };
-    const manifestBlob = await store.blobs.putBytes(JSON.stringify(manifest));
-    const image: ImageRecord = {
-      id: configBlob.digest,
-      manifestDigest: manifestBlob.digest,
-      manifestMediaType: OCI_MANIFEST,
-      layers: [...base.layers, layer.layer!.chainID],
-      blobs: [manifestBlob.digest, configBlob.digest, ...baseManifest.layers.map((l) => l.digest), layer.digest],
-      created,
-    };
-    await store.images.put(image);
-    if (tagName) await store.images.tag(tagName, image.id);
-    return image;
+    const made = await layerFromUpperDir(store, upper, {
+      ...tools(),
+      register: { parent: top },
+      ...(opts.timestamp !== undefined ? { timestamp: opts.timestamp, timestampMode: 'set' as const } : {}),
+    });
+    return writeImage(store, {
+      parent: rec.image,
+      wc,
+      layer: { diffID: made.diffID, digest: made.digest, size: made.size, mediaType: made.mediaType, chainID: made.layer!.chainID },
+      history: { createdBy: opts.createdBy ?? wc.createdBy ?? 'pbuild commit', ...(opts.comment !== undefined ? { comment: opts.comment } : {}) },
+      format: opts.format ?? 'oci',
+      ...(opts.timestamp !== undefined ? { timestamp: opts.timestamp } : {}),
+      ...(opts.annotations ? { annotations: opts.annotations } : {}),
+      ...(name !== undefined ? { tag: name } : {}),
+    });
   });
 }
 

@@ -14,7 +14,11 @@ export default class Build extends BaseCommand {
     file: Flags.string({ char: 'f', summary: 'The Containerfile (default: CONTEXT/Containerfile, else CONTEXT/Dockerfile; - reads stdin)' }),
     'build-arg': Flags.string({ summary: 'ARG value: NAME=VALUE (NAME alone takes it from the environment)', ...many }),
     target: Flags.string({ summary: 'Build up to this stage' }),
-    layers: Flags.boolean({ summary: 'Accepted for compatibility: pbuild always caches (per stage, for now)', allowNo: true }),
+    layers: Flags.boolean({ summary: 'Cache each step as an intermediate image (default true, as podman build)', allowNo: true }),
+    'build-arg-file': Flags.string({ summary: 'A file of ARG values, one NAME=VALUE per line (# comments); --build-arg wins', ...many }),
+    format: Flags.string({ summary: 'The image format: oci (default) or docker (also $BUILDAH_FORMAT)', options: ['oci', 'docker'] }),
+    annotation: Flags.string({ summary: 'Add a manifest annotation: KEY=VALUE (dropped by --format docker)', ...many }),
+    timestamp: Flags.integer({ summary: 'Created time and every file time, in seconds since the epoch: the same inputs give the same image (default $SOURCE_DATE_EPOCH, else now)', min: 0 }),
     'no-cache': Flags.boolean({ summary: 'Do not use cached steps' }),
     label: Flags.string({ summary: 'Add a label to the image: KEY=VALUE', ...many }),
     iidfile: Flags.string({ summary: 'Write the image ID to this file' }),
@@ -25,12 +29,15 @@ export default class Build extends BaseCommand {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Build);
-    const { buildAction, BuildRunError } = await import('../actions/build.ts');
+    const { buildAction, BuildRunError, readBuildArgFiles, timestamp } = await import('../actions/build.ts');
     const id = await buildAction({
       root: flags.root,
       context: args.context ?? '.',
       tags: flags.tag ?? [],
-      buildArgs: flags['build-arg'] ?? [],
+      buildArgs: [...readBuildArgFiles(flags['build-arg-file'] ?? []), ...(flags['build-arg'] ?? [])],
+      annotations: flags.annotation ?? [],
+      format: (flags.format ?? process.env['BUILDAH_FORMAT'] ?? 'oci') as 'oci' | 'docker',
+      layers: flags.layers ?? true,
       labels: flags.label ?? [],
       quiet: flags.quiet,
       noCache: flags['no-cache'],
@@ -38,6 +45,7 @@ export default class Build extends BaseCommand {
       ...(flags.target !== undefined ? { target: flags.target } : {}),
       ...(flags.iidfile !== undefined ? { iidfile: flags.iidfile } : {}),
       ...(flags.pull !== undefined ? { pull: flags.pull } : {}),
+      ...(timestamp(flags.timestamp) !== undefined ? { timestamp: timestamp(flags.timestamp)! } : {}),
       ...(flags['tls-verify'] !== undefined ? { tlsVerify: flags['tls-verify'] } : {}),
     }).catch((err: unknown) => {
       if (!(err instanceof BuildRunError)) throw err;
