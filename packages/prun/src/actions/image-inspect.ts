@@ -73,7 +73,7 @@ export async function describeImage(store: Store, image: ImageRecord): Promise<I
     Digest: image.manifestDigest,
     RepoTags: names.filter((n) => !n.includes('@')),
     RepoDigests: [...new Set(names.map((n) => `${splitRepoTag(n)[0]}@${image.manifestDigest}`))].sort(),
-    Parent: '',
+    Parent: image.parent?.replace(/^sha256:/, '') ?? '',
     Comment: str(raw['comment']),
     Created: config.created ?? image.created,
     Config: containerConfig,

@@ -1,0 +1,145 @@
+// pbuild build, one image per step: the layers and history it records, the step cache, FROM
+// scratch, the output format, annotations, reproducible builds (--timestamp,
+// SOURCE_DATE_EPOCH), and the files of the result (owners, modes, links, deletions).
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { FIXTURE, ok, requireBuild, run, tempDir } from './helpers.ts';
+
+let root = '';
+const pbuild = (args: string[], env?: Record<string, string>) => run('pbuild', ['--root', root, ...args], env ? { env } : {});
+const prun = (args: string[]) => run('prun', ['--root', root, ...args]);
+
+function context(files: Record<string, string>): string {
+  const dir = tempDir('pkit-ctx');
+  for (const [name, text] of Object.entries(files)) {
+    mkdirSync(join(dir, name, '..'), { recursive: true });
+    writeFileSync(join(dir, name), text);
+  }
+  return dir;
+}
+
+interface Inspected {
+  Id: string;
+  Parent: string;
+  RootFS: { Layers: string[] };
+  History: Array<{ created_by?: string; empty_layer?: boolean; comment?: string; created?: string }>;
+  Config: { Env?: string[]; Labels?: Record<string, string>; Shell?: string[]; Healthcheck?: unknown; WorkingDir?: string };
+  Annotations?: Record<string, string>;
+  ManifestType: string;
+  Created: string;
+}
+
+const inspect = (name: string) => (JSON.parse(ok(prun(['image', 'inspect', name])).stdout) as Inspected[])[0]!;
+const lastLine = (out: string) => out.trim().split('\n').at(-1)!;
+const hits = (out: string) => (out.match(/--> Using cache/g) ?? []).length;
+
+test('setup: import busybox', () => {
+  requireBuild();
+  root = tempDir('pkit-layers');
+  ok(prun(['import', FIXTURE, 'busybox']), 'import');
+});
+
+const STEPS = 'FROM busybox\nENV A=1\nRUN echo made > /made\nCOPY f.txt /f.txt\nLABEL k=v\n';
+
+test('each filesystem step is a layer; metadata steps are empty_layer history entries', () => {
+  const base = inspect('busybox');
+  const ctx = context({ Containerfile: STEPS, 'f.txt': 'one\n' });
+  const r = ok(pbuild(['build', '-t', 'steps', ctx]));
+  // every step but the last prints its intermediate image, as buildah
+  assert.is((r.stdout.match(/^--> [0-9a-f]{11}$/gm) ?? []).length, 4, r.stdout);
+  const img = inspect('steps');
+  assert.is(img.RootFS.Layers.length, base.RootFS.Layers.length + 2, 'RUN and COPY add one layer each');
+  const mine = img.History.slice(base.History.length);
+  assert.equal(mine.map((h) => h.empty_layer === true), [true, false, false, true]);
+  assert.is(mine[0]!.created_by, '/bin/sh -c #(nop) ENV A=1');
+  assert.is(mine[1]!.created_by, '/bin/sh -c echo made > /made');
+  assert.match(mine[2]!.created_by!, /^\/bin\/sh -c #\(nop\) COPY file:[0-9a-f]{64} in \/f\.txt $/);
+  assert.is(mine[0]!.comment, 'FROM localhost/busybox:latest');
+  assert.match(mine[1]!.comment!, /^FROM [0-9a-f]{12}$/);
+  assert.ok(img.Parent.length === 64, 'the parent is the previous step\'s image');
+  assert.is(inspect(img.Parent).Config.Labels?.['k'], undefined, 'the parent is the image before LABEL');
+  assert.is(ok(prun(['run', '--rm', 'steps', 'cat', '/made', '/f.txt'])).stdout, 'made\none\n');
+});
+
+test('the step cache: a changed file rebuilds its COPY and what follows, nothing before', () => {
+  const ctx = context({ Containerfile: STEPS, 'f.txt': 'one\n', 'other.txt': 'not read\n' });
+  ok(pbuild(['build', '-t', 'cache1', ctx]));
+  const same = ok(pbuild(['build', '-t', 'cache1', ctx]));
+  assert.is(hits(same.stdout), 4, same.stdout);
+  writeFileSync(join(ctx, 'f.txt'), 'two\n');
+  const changed = ok(pbuild(['build', '-t', 'cache1', ctx]));
+  assert.is(hits(changed.stdout), 2, 'ENV and RUN come from the cache');
+  assert.match(changed.stdout, /STEP 4\/5: COPY f.txt \/f.txt\n--> [0-9a-f]{11}\n/, 'COPY ran again');
+  assert.is(ok(prun(['run', '--rm', 'cache1', 'cat', '/f.txt'])).stdout, 'two\n');
+  const args = ok(pbuild(['build', '-t', 'cache2', '--build-arg', 'UNUSED=1', context({ Containerfile: 'FROM busybox\nARG V=a\nRUN echo $V > /v\n' })]));
+  assert.is(hits(args.stdout), 0);
+  const ctx2 = context({ Containerfile: 'FROM busybox\nARG V=a\nRUN echo $V > /v\n' });
+  ok(pbuild(['build', '-t', 'cache3', ctx2]));
+  const otherArg = ok(pbuild(['build', '-t', 'cache3', '--build-arg', 'V=b', ctx2]));
+  assert.is(hits(otherArg.stdout), 0, 'another ARG value: ARG and RUN run again');
+  assert.is(ok(prun(['run', '--rm', 'cache3', 'cat', '/v'])).stdout, 'b\n');
+});
+
+test('FROM scratch: an image of only what the build put there', () => {
+  const ctx = context({ Containerfile: 'FROM scratch\nCOPY busybox /bin/busybox\nCMD ["/bin/busybox", "echo", "from scratch"]\n' });
+  copyFileSync('/bin/busybox', join(ctx, 'busybox'));
+  ok(pbuild(['build', '-t', 'tiny', ctx]));
+  const img = inspect('tiny');
+  assert.is(img.RootFS.Layers.length, 1);
+  assert.is(img.History.length, 2);
+  assert.is(ok(prun(['run', '--rm', '--network', 'none', 'tiny'])).stdout, 'from scratch\n');
+});
+
+test('--timestamp and SOURCE_DATE_EPOCH: the same inputs give the same image; file times are the timestamp', () => {
+  const ctx = context({ Containerfile: 'FROM busybox\nRUN echo $RANDOM > /r && touch /t\nENV X=1\n' });
+  const a = lastLine(ok(pbuild(['build', '--no-cache', '--timestamp', '1000000000', '-t', 'repro', ctx])).stdout);
+  const b = lastLine(ok(pbuild(['build', '--no-cache', '-t', 'repro2', ctx], { SOURCE_DATE_EPOCH: '1000000000' })).stdout);
+  // $RANDOM differs between the runs, so compare what is reproducible: the same RUN output
+  const fixed = context({ Containerfile: 'FROM busybox\nRUN echo same > /s && touch /t\nENV X=1\n' });
+  const c = lastLine(ok(pbuild(['build', '--no-cache', '--timestamp', '1000000000', '-t', 'repro3', fixed])).stdout);
+  const d = lastLine(ok(pbuild(['build', '--no-cache', '-t', 'repro4', fixed], { SOURCE_DATE_EPOCH: '1000000000' })).stdout);
+  assert.is(c, d, 'same inputs, same image ID');
+  assert.is.not(a, b, 'different RUN output, different image');
+  assert.is(inspect('repro3').Created, '2001-09-09T01:46:40.000Z');
+  assert.is(ok(prun(['run', '--rm', 'repro3', 'stat', '-c', '%Y', '/t', '/s'])).stdout, '1000000000\n1000000000\n');
+  const e = lastLine(ok(pbuild(['build', '--no-cache', '-t', 'repro5', fixed])).stdout);
+  assert.is.not(e, c, 'without a timestamp the created time differs');
+});
+
+test('--format docker keeps SHELL and HEALTHCHECK; oci (the default) drops them; --annotation', () => {
+  const cf = 'FROM busybox\nSHELL ["/bin/sh", "-ec"]\nHEALTHCHECK CMD true\nRUN echo $0 > /shell-arg\n';
+  const ctx = context({ Containerfile: cf });
+  ok(pbuild(['build', '--format', 'docker', '-t', 'fmt-docker', ctx]));
+  const d = inspect('fmt-docker');
+  assert.is(d.ManifestType, 'application/vnd.docker.distribution.manifest.v2+json');
+  assert.equal(d.Config.Shell, ['/bin/sh', '-ec']);
+  assert.ok(d.Config.Healthcheck);
+  ok(pbuild(['build', '--annotation', 'org.example.note=hello', '-t', 'fmt-oci', ctx]));
+  const o = inspect('fmt-oci');
+  assert.is(o.ManifestType, 'application/vnd.oci.image.manifest.v1+json');
+  assert.is(o.Config.Shell, undefined);
+  assert.is(o.Annotations?.['org.example.note'], 'hello');
+  assert.is(ok(prun(['run', '--rm', 'fmt-oci', 'cat', '/shell-arg'])).stdout, '/bin/sh\n', 'SHELL still ran the RUN');
+});
+
+test('--build-arg-file: NAME=VALUE lines; --build-arg wins', () => {
+  const ctx = context({ Containerfile: 'FROM busybox\nARG A\nARG B\nRUN echo $A-$B > /ab\n', 'args.conf': '# build args\nA=from-file\n\nB=file-b\n' });
+  ok(pbuild(['build', '-t', 'argfile', '--build-arg-file', join(ctx, 'args.conf'), '--build-arg', 'B=flag', ctx]));
+  assert.is(ok(prun(['run', '--rm', 'argfile', 'cat', '/ab'])).stdout, 'from-file-flag\n');
+});
+
+test('the files of a built image: owners, modes, symlinks, hardlinks, deletions, a WORKDIR made at run', () => {
+  const cf = [
+    'FROM busybox',
+    'RUN mkdir -p /data/sub && echo x > /data/file && chown -R 1000:100 /data && chmod 4755 /data/file && chmod 1777 /data/sub',
+    'RUN ln -s /data/file /link && ln /data/file /hard && rm /bin/vi && rm -r /data/sub',
+    'WORKDIR /made/by/workdir',
+  ].join('\n');
+  ok(pbuild(['build', '-t', 'files', context({ Containerfile: cf })]));
+  const out = ok(prun(['run', '--rm', 'files', 'sh', '-c', 'pwd; stat -c "%n %u:%g %a %h" /data/file; stat -c "%n %u:%g %a" /data; readlink /link; stat -c %i /hard /data/file | uniq | wc -l; test -e /bin/vi || echo vi-gone; test -e /data/sub || echo sub-gone'])).stdout;
+  assert.is(out, '/made/by/workdir\n/data/file 1000:100 4755 2\n/data 1000:100 755\n/data/file\n1\nvi-gone\nsub-gone\n');
+});
+
+test.run();
