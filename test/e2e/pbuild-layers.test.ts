@@ -124,6 +124,16 @@ test('--format docker keeps SHELL and HEALTHCHECK; oci (the default) drops them;
   assert.is(ok(prun(['run', '--rm', 'fmt-oci', 'cat', '/shell-arg'])).stdout, '/bin/sh\n', 'SHELL still ran the RUN');
 });
 
+test('ONBUILD: a child build runs its base image\'s triggers first, as steps, and does not pass them on', () => {
+  ok(pbuild(['build', '--format', 'docker', '-t', 'obparent', context({ Containerfile: 'FROM busybox\nONBUILD RUN echo triggered > /trig\nONBUILD ENV T=1\n' })]));
+  assert.ok(ok(prun(['run', '--rm', 'obparent', 'sh', '-c', 'test -e /trig || echo no-trig-yet'])).stdout.includes('no-trig-yet'));
+  const r = ok(pbuild(['build', '--format', 'docker', '-t', 'obchild', context({ Containerfile: 'FROM obparent\nRUN cat /trig\n' })]));
+  assert.match(r.stdout, /STEP 1\/2: FROM obparent\nSTEP 2\/4: RUN echo triggered > \/trig\n--> [0-9a-f]{11}\nSTEP 3\/4: ENV T=1\n[^]*STEP 4\/4: RUN cat \/trig\ntriggered\n/);
+  const child = inspect('obchild') as Inspected & { Config: { OnBuild?: string[] } };
+  assert.ok(!child.Config.OnBuild?.length, 'the triggers are not inherited');
+  assert.ok(child.Config.Env?.includes('T=1'));
+});
+
 test('--build-arg-file: NAME=VALUE lines; --build-arg wins', () => {
   const ctx = context({ Containerfile: 'FROM busybox\nARG A\nARG B\nRUN echo $A-$B > /ab\n', 'args.conf': '# build args\nA=from-file\n\nB=file-b\n' });
   ok(pbuild(['build', '-t', 'argfile', '--build-arg-file', join(ctx, 'args.conf'), '--build-arg', 'B=flag', ctx]));

@@ -13,8 +13,8 @@ import { findImage, localImageName } from '@pkit/storage/image-lookup';
 import type { Store } from '@pkit/storage/store';
 import type { ContainerRecord } from '@pkit/storage/container-store';
 import { readImageConfig } from '@pkit/runtime/container-run';
-import { expandInstruction, parseContainerfile, runArgv, stageArgs, stagesForTarget, type Instruction, type StageArgs } from '../containerfile/index.ts';
-import { applyConfigChanges, initialWorkingConfig, readWorkingConfig, saveWorkingConfig } from './config.ts';
+import { expandInstruction, parseContainerfile, parseTrigger, runArgv, stageArgs, stagesForTarget, type Instruction, type StageArgs } from '../containerfile/index.ts';
+import { applyConfigChanges, initialWorkingConfig, readWorkingConfig, saveWorkingConfig, type WorkingConfig } from './config.ts';
 import { cacheable, contextDigest, readEntry, readsContext, stepKey, writeEntry } from './build-cache.ts';
 import { configChanges, DEFAULT_SHELL, envMap } from './build-instructions.ts';
 import { copyInto } from './copy.ts';
@@ -213,11 +213,15 @@ async function buildStage(b: Build, idx: number, lastStage: boolean): Promise<st
     comment = `FROM ${localImageName(stage.base.ref)}`;
   }
   const args = stageArgs(b.cf.globalValues, b.buildArgs, inherited);
-  const steps = stage.instructions;
+  // The base image's ONBUILD triggers run first, as steps of their own (buildah counts them
+  // in the total); they are not passed on to this stage's images.
+  const triggers = ((await readImageConfig(b.store, image as never)).config?.OnBuild ?? []).map((t) => parseTrigger(t, { file: `ONBUILD of ${stage.from.image}` }));
+  b.total += triggers.length;
+  const steps: Instruction[] = [...triggers, ...stage.instructions];
   for (const [i, instr] of steps.entries()) {
     b.say(`STEP ${++b.step}/${b.total}: ${instr.source}`);
     const final = lastStage && i === steps.length - 1;
-    image = await buildStep(b, { parent: image, comment, instr, args, final });
+    image = await buildStep(b, { parent: image, comment, instr, args, final, dropOnBuild: i === 0 && triggers.length > 0 });
     comment = `FROM ${image.slice('sha256:'.length, 'sha256:'.length + 12)}`;
     if (!final) b.say(`--> ${image.slice('sha256:'.length, 'sha256:'.length + 11)}`);
   }
@@ -239,6 +243,8 @@ interface Step {
   args: StageArgs;
   /** the build's last step: it gets the tag, the labels, the annotations and the format */
   final: boolean;
+  /** the stage's first step after its base's ONBUILD triggers ran: its image has none */
+  dropOnBuild: boolean;
 }
 
 /** One instruction: from the cache, or run; returns the image it made. */
@@ -252,7 +258,11 @@ async function buildStep(b: Build, s: Step): Promise<string> {
   const x = s.instr.kind === 'ARG' ? s.instr : expandInstruction(s.instr, lookup);
   const from = x.kind === 'COPY' && x.from !== undefined ? await copyFromImage(b, x.from, x) : undefined;
   if (readsContext(x)) b.context ??= await contextDigest(b.contextDir);
-  const output = s.final ? { format: req.format ?? 'oci', labels: req.labels, annotations: req.annotations ?? [], timestamp: req.timestamp ?? null } : { timestamp: req.timestamp ?? null };
+  const output = {
+    timestamp: req.timestamp ?? null,
+    dropOnBuild: s.dropOnBuild,
+    ...(s.final ? { format: req.format ?? 'oci', labels: req.labels, annotations: req.annotations ?? [] } : {}),
+  };
   const key = cacheable(x)
     ? stepKey({
         parent: s.parent,
@@ -275,12 +285,17 @@ async function buildStep(b: Build, s: Step): Promise<string> {
   const timestamp = req.timestamp;
   const annotations = s.final ? keyValues(req.annotations ?? []) : undefined;
   const labels = s.final ? req.labels.map((l) => ({ kind: 'label' as const, ...keyValue(l) })) : [];
+  const configEdits = (wc: WorkingConfig): WorkingConfig => {
+    const next = applyConfigChanges(wc, labels);
+    if (s.dropOnBuild) delete next.config.OnBuild;
+    return next;
+  };
   let image: string;
   if (x.kind === 'RUN' || x.kind === 'COPY' || x.kind === 'ADD') {
     const rec = await findWorking(store, await fromImage(store, s.parent));
     try {
       const createdBy = await fileStep(b, rec, x, s.args, env, shell, from);
-      if (labels.length) await saveWorkingConfig(store, rec, applyConfigChanges(await readWorkingConfig(store, rec), labels));
+      await saveWorkingConfig(store, rec, configEdits(await readWorkingConfig(store, rec)));
       if (s.final) b.say(`COMMIT ${req.tags[0] ?? ''}`.trimEnd());
       const made = await commit(store, (await store.containers.get(rec.id)) ?? rec, s.final ? req.tags[0] : undefined, {
         createdBy,
@@ -296,7 +311,7 @@ async function buildStep(b: Build, s: Step): Promise<string> {
   } else {
     const changes = x.kind === 'ARG' ? [] : configChanges(x, shell);
     if (changes === undefined) throw bad(`${x.loc.file}:${x.loc.line}: ${x.kind} is not supported by pbuild build yet`);
-    const wc = applyConfigChanges(applyConfigChanges(initialWorkingConfig(parentConfig), changes), labels);
+    const wc = configEdits(applyConfigChanges(initialWorkingConfig(parentConfig), changes));
     if (s.final) b.say(`COMMIT ${req.tags[0] ?? ''}`.trimEnd());
     const made = await store.write(() =>
       writeImage(store, {
