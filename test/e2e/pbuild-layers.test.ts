@@ -134,6 +134,18 @@ test('ONBUILD: a child build runs its base image\'s triggers first, as steps, an
   assert.ok(child.Config.Env?.includes('T=1'));
 });
 
+test('--squash: the last stage\'s steps are one layer over its base, with a history entry each', () => {
+  const base = inspect('busybox');
+  const ctx = context({ Containerfile: STEPS, 'f.txt': 'squashed\n' });
+  ok(pbuild(['build', '--squash', '-t', 'squashed', ctx]));
+  const img = inspect('squashed');
+  assert.is(img.RootFS.Layers.length, base.RootFS.Layers.length + 1);
+  const mine = img.History.slice(base.History.length);
+  assert.equal(mine.map((h) => h.empty_layer === true), [true, true, true, false]);
+  assert.is(ok(prun(['run', '--rm', 'squashed', 'cat', '/made', '/f.txt'])).stdout, 'made\nsquashed\n');
+  assert.is(img.Config.Labels?.['k'], 'v');
+});
+
 test('--build-arg-file: NAME=VALUE lines; --build-arg wins', () => {
   const ctx = context({ Containerfile: 'FROM busybox\nARG A\nARG B\nRUN echo $A-$B > /ab\n', 'args.conf': '# build args\nA=from-file\n\nB=file-b\n' });
   ok(pbuild(['build', '-t', 'argfile', '--build-arg-file', join(ctx, 'args.conf'), '--build-arg', 'B=flag', ctx]));

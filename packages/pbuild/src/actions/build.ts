@@ -42,6 +42,8 @@ export interface BuildRequest {
   timestamp?: number;
   /** --layers=false: no step is taken from the cache or recorded in it */
   layers?: boolean;
+  /** --squash: the last stage's steps become one layer */
+  squash?: boolean;
 }
 
 /** A RUN step failed: pbuild exits with the command's status, as podman build does. */
@@ -218,7 +220,8 @@ async function buildStage(b: Build, idx: number, lastStage: boolean): Promise<st
   const triggers = ((await readImageConfig(b.store, image as never)).config?.OnBuild ?? []).map((t) => parseTrigger(t, { file: `ONBUILD of ${stage.from.image}` }));
   b.total += triggers.length;
   const steps: Instruction[] = [...triggers, ...stage.instructions];
-  for (const [i, instr] of steps.entries()) {
+  if (lastStage && b.req.squash) image = await squashedStage(b, image, comment, steps, args);
+  else for (const [i, instr] of steps.entries()) {
     b.say(`STEP ${++b.step}/${b.total}: ${instr.source}`);
     const final = lastStage && i === steps.length - 1;
     image = await buildStep(b, { parent: image, comment, instr, args, final, dropOnBuild: i === 0 && triggers.length > 0 });
@@ -295,9 +298,10 @@ async function buildStep(b: Build, s: Step): Promise<string> {
     const rec = await findWorking(store, await fromImage(store, s.parent));
     try {
       const createdBy = await fileStep(b, rec, x, s.args, env, shell, from);
-      await saveWorkingConfig(store, rec, configEdits(await readWorkingConfig(store, rec)));
+      const after = (await store.containers.get(rec.id)) ?? rec;
+      const saved = await saveWorkingConfig(store, after, configEdits(await readWorkingConfig(store, after)));
       if (s.final) b.say(`COMMIT ${req.tags[0] ?? ''}`.trimEnd());
-      const made = await commit(store, (await store.containers.get(rec.id)) ?? rec, s.final ? req.tags[0] : undefined, {
+      const made = await commit(store, saved, s.final ? req.tags[0] : undefined, {
         createdBy,
         comment: s.comment,
         format,
@@ -328,6 +332,56 @@ async function buildStep(b: Build, s: Step): Promise<string> {
   }
   if (key !== undefined && req.layers !== false) writeEntry(store.paths.root, key, { image });
   return image;
+}
+
+/**
+ * --squash: the last stage's steps all run in one working container and are committed as one
+ * layer over its base (podman build --squash); each step still has its history entry. No step
+ * is taken from the cache or recorded in it.
+ */
+async function squashedStage(b: Build, base: string, comment: string, steps: Instruction[], args: StageArgs): Promise<string> {
+  const { store, req } = b;
+  const rec = await findWorking(store, await fromImage(store, base));
+  // the record as the last step left it (it keeps the image config the steps change)
+  const current = async () => (await store.containers.get(rec.id)) ?? rec;
+  try {
+    const done: string[] = [];
+    const baseOnBuild = (await readWorkingConfig(store, rec)).config.OnBuild?.length;
+    for (const instr of steps) {
+      b.say(`STEP ${++b.step}/${b.total}: ${instr.source}`);
+      const wc = await readWorkingConfig(store, await current());
+      const env = envMap(wc.config.Env);
+      const lookup = (n: string) => env.get(n) ?? args.values.get(n);
+      if (instr.kind === 'ARG') args.declare(instr, lookup);
+      const x = instr.kind === 'ARG' ? instr : expandInstruction(instr, lookup);
+      const shell = (wc.config as { Shell?: string[] }).Shell ?? DEFAULT_SHELL;
+      if (x.kind === 'RUN' || x.kind === 'COPY' || x.kind === 'ADD') {
+        const from = x.kind === 'COPY' && x.from !== undefined ? await copyFromImage(b, x.from, x) : undefined;
+        done.push(await fileStep(b, await current(), x, args, env, shell, from));
+        continue;
+      }
+      const changes = x.kind === 'ARG' ? [] : configChanges(x, shell);
+      if (changes === undefined) throw bad(`${x.loc.file}:${x.loc.line}: ${x.kind} is not supported by pbuild build yet`);
+      await saveWorkingConfig(store, await current(), applyConfigChanges(wc, changes));
+      done.push(`/bin/sh -c #(nop) ${x.source}`);
+    }
+    const wc = applyConfigChanges(await readWorkingConfig(store, await current()), req.labels.map((l) => ({ kind: 'label' as const, ...keyValue(l) })));
+    if (baseOnBuild) delete wc.config.OnBuild;
+    const saved = await saveWorkingConfig(store, await current(), wc);
+    b.say(`COMMIT ${req.tags[0] ?? ''}`.trimEnd());
+    const annotations = keyValues(req.annotations ?? []);
+    const made = await commit(store, saved, req.tags[0], {
+      createdBy: done.at(-1) ?? 'pbuild build --squash',
+      comment,
+      folded: done.slice(0, -1),
+      format: req.format ?? 'oci',
+      ...(req.timestamp !== undefined ? { timestamp: req.timestamp } : {}),
+      ...(annotations ? { annotations } : {}),
+    });
+    return made.id;
+  } finally {
+    await removeWorking(store, rec);
+  }
 }
 
 /** A cached last step: the build's output is that image, tagged. */

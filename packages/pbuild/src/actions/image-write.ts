@@ -41,6 +41,8 @@ export interface ImageWrite {
   wc: WorkingConfig;
   layer?: NewLayer;
   history: { createdBy: string; comment?: string };
+  /** created_by of steps folded into this image before its own entry (--squash): empty_layer entries */
+  folded?: string[];
   format: ImageFormat;
   /** Seconds since the epoch for `created` (--timestamp, SOURCE_DATE_EPOCH); default now. */
   timestamp?: number;
@@ -91,7 +93,7 @@ export async function writeImage(store: Store, w: ImageWrite): Promise<ImageReco
     created,
     config: runConfig,
     rootfs: { type: 'layers', diff_ids: [...(base.config.rootfs?.diff_ids ?? []), ...(w.layer ? [w.layer.diffID] : [])] },
-    history: [...(base.config.history ?? []), entry],
+    history: [...(base.config.history ?? []), ...(w.folded ?? []).map((by) => ({ created, created_by: by, empty_layer: true })), entry],
   };
   if (w.wc.author) config.author = w.wc.author;
   else delete config.author;

@@ -153,6 +153,8 @@ export interface CommitOptions {
   createdBy?: string;
   /** The history entry's comment (a build step's "FROM <parent>"). */
   comment?: string;
+  /** created_by of the steps this commit folds in before its own (--squash) */
+  folded?: string[];
   /** 'docker' keeps SHELL, ONBUILD and HEALTHCHECK in the config; the OCI format drops them (buildah). */
   format?: ImageFormat;
   /** Seconds since the epoch: the image's created time, and every file's mtime in the layer. */
@@ -183,6 +185,7 @@ export async function commit(store: Store, rec: ContainerRecord, name: string | 
       format: opts.format ?? 'oci',
       ...(opts.timestamp !== undefined ? { timestamp: opts.timestamp } : {}),
       ...(opts.annotations ? { annotations: opts.annotations } : {}),
+      ...(opts.folded ? { folded: opts.folded } : {}),
       ...(name !== undefined ? { tag: name } : {}),
     });
   });
