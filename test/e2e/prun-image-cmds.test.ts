@@ -99,7 +99,7 @@ test('push --format oci|v2s2 sets the manifest type; uncompressed layers go up g
   const oci = await registryManifest(`${repo('fmt')}:oci`);
   assert.is(oci.mediaType, 'application/vnd.oci.image.manifest.v1+json');
   assert.is(oci.layers[0]!.mediaType, 'application/vnd.oci.image.layer.v1.tar+gzip');
-  // to a layout, layers go as stored, unless --compression-format says otherwise
+  // to a layout, uncompressed layers are gzipped too, as podman push and skopeo copy do
   const plain = tempDir('pkit-oci');
   const gz = tempDir('pkit-oci');
   ok(prun(other, ['push', '-q', 'bb', `oci:${plain}:x`]), 'push to oci');
@@ -109,7 +109,7 @@ test('push --format oci|v2s2 sets the manifest type; uncompressed layers go up g
     const m = JSON.parse(readFileSync(join(layout, 'blobs', 'sha256', idx.manifests[0].digest.slice(7)), 'utf8'));
     return m.layers[0].mediaType as string;
   };
-  assert.is(layerType(plain), 'application/vnd.oci.image.layer.v1.tar');
+  assert.is(layerType(plain), 'application/vnd.oci.image.layer.v1.tar+gzip');
   assert.is(layerType(gz), 'application/vnd.oci.image.layer.v1.tar+gzip');
   oneLineError(prun(other, ['push', NOTLS, '--compression-format', 'zstd', 'bb', `${repo('fmt')}:zstd`]), /zstd is not supported yet/);
 });

@@ -3,7 +3,7 @@
 // `builder: true` (prun ps leaves them out, as podman ps leaves out buildah's): its overlay root
 // over the image's layers, and an upper dir that `commit` turns into the image's next layer.
 // The image config it will commit is kept in the record too (config.ts).
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { StoreError } from '@pkit/storage/errors';
 import { findImage } from '@pkit/storage/image-lookup';
@@ -19,8 +19,10 @@ import { layerFromUpperDir, upperLayerToolsFrom } from '@pkit/runtime/layer-diff
 import { hostFacts } from '@pkit/runtime/host';
 import { resolveContainerUser } from '@pkit/runtime/image-user';
 import { networkSetup, networkTools, parseNetwork } from '@pkit/runtime/network';
-import type { Spec } from '@pkit/runtime/oci-spec';
+import type { Mount, Spec } from '@pkit/runtime/oci-spec';
 import { buildSpec, type RunOptions } from '@pkit/runtime/spec';
+import { useNetwork } from './run-network.ts';
+import type { NetworkMode } from '../containerfile/instructions.ts';
 import { lookupInLayers } from '@pkit/storage/layers/overlay-lookup';
 import { runtimeBinary, startContainer } from '@pkit/runtime/run';
 import { rootlessStoreHooksFrom } from '@pkit/runtime/store-hooks';
@@ -107,13 +109,26 @@ async function ensureDir(store: Store, rec: ContainerRecord, spec: Spec, dir: st
   if (r.code !== 0) throw new StoreError(`cannot create the working directory ${dir}: ${reasons(r.stderr).join('; ') || `exit ${r.code}`}`, 'PKIT_CONTAINER');
 }
 
+/** What a RUN adds to `pbuild run`'s command for itself alone (run-mounts.ts makes these). */
+export interface RunInOptions {
+  /** KEY=VALUE entries under the config's own (a build's ARG values for RUN). */
+  env?: string[];
+  /** KEY=VALUE entries over everything, kept out of the container's saved spec (secrets). */
+  privateEnv?: string[];
+  /** Mounts for this command only, after the container's own (parents before children). */
+  mounts?: Mount[];
+  /** RUN --network: default is the container's own network (slirp4netns, as podman build's). */
+  network?: NetworkMode;
+}
+
 /**
  * `pbuild run C -- CMD...`: CMD in the working container, with this process's stdio, with the
  * env, user and working dir of its image config as it stands (the working dir made when
- * missing, as buildah). Resolves to CMD's exit code. `opts.env`: KEY=VALUE entries under the
- * config's own (a build's ARG values for RUN).
+ * missing, as buildah). Resolves to CMD's exit code. The container's saved spec gets the
+ * process (env and privateEnv aside); mounts, privateEnv and a network other than the default
+ * go into a bundle of their own for this command alone (`run/`, beside the saved one).
  */
-export async function runIn(store: Store, rec: ContainerRecord, command: string[], opts: { env?: string[] } = {}): Promise<number> {
+export async function runIn(store: Store, rec: ContainerRecord, command: string[], opts: RunInOptions = {}): Promise<number> {
   if (command.length === 0) throw new StoreError('"pbuild run" needs a command after the container (pbuild run C -- CMD ...)', 'PKIT_USAGE');
   const dir = store.containers.containerDir(rec.id);
   const specPath = join(dir, 'config.json');
@@ -126,7 +141,7 @@ export async function runIn(store: Store, rec: ContainerRecord, command: string[
   await ensureDir(store, rec, spec, cwd);
   // The process as a container of this config would have it; mounts and the rest stay.
   const runOpts = (rec.config?.['run'] ?? {}) as Omit<RunOptions, 'rootfs' | 'idmap'>;
-  const fresh = buildSpec(wc.config, {
+  const specOpts: RunOptions = {
     ...runOpts,
     args: command,
     entrypoint: [''],
@@ -136,16 +151,34 @@ export async function runIn(store: Store, rec: ContainerRecord, command: string[
     idmap,
     ...(user.home !== undefined ? { home: user.home } : {}),
     ...(spec.hostname !== undefined ? { hostname: spec.hostname } : {}),
-  }, hostFacts());
+  };
+  const fresh = buildSpec(wc.config, specOpts, hostFacts());
   const env = fresh.process!.env;
   for (const e of opts.env ?? []) if (!env.some((x) => x.startsWith(`${e.slice(0, e.indexOf('='))}=`))) env.push(e);
   spec.process = { ...fresh.process!, args: command, env };
   writeFileSync(specPath, JSON.stringify(spec));
-  const runtime = runtimeBinary({ helperPath: helper() });
-  const running = startContainer({ runtime, bundle: dir, id: rec.id, root: join(store.paths.runRoot, 'runtime') });
-  const r = await running.result;
-  if (r.runtimeError) process.stderr.write(`Error: ${r.runtimeError.split('\n').join(' ')}\n`);
-  return r.exitCode;
+  let bundle = dir;
+  const network = opts.network === 'default' ? undefined : opts.network;
+  if (opts.mounts?.length || opts.privateEnv?.length || network) {
+    const run = structuredClone(spec);
+    const keys = new Set((opts.privateEnv ?? []).map((e) => e.slice(0, e.indexOf('='))));
+    run.process.env = [...env.filter((e) => !keys.has(e.slice(0, e.indexOf('=')))), ...(opts.privateEnv ?? [])];
+    if (network) await useNetwork(run, rec, network, buildSpec(wc.config, { ...specOpts, network: parseNetwork(network) }, hostFacts()), join(dir, `userdata-${network}`));
+    run.mounts = [...run.mounts, ...(opts.mounts ?? [])];
+    bundle = join(dir, 'run');
+    mkdirSync(bundle, { recursive: true, mode: 0o700 });
+    writeFileSync(join(bundle, 'config.json'), JSON.stringify(run), { mode: 0o600 });
+  }
+  try {
+    const runtime = runtimeBinary({ helperPath: helper() });
+    const running = startContainer({ runtime, bundle, id: rec.id, root: join(store.paths.runRoot, 'runtime') });
+    const r = await running.result;
+    if (r.runtimeError) process.stderr.write(`Error: ${r.runtimeError.split('\n').join(' ')}\n`);
+    return r.exitCode;
+  } finally {
+    // it may hold a secret's value
+    if (bundle !== dir) rmSync(join(bundle, 'config.json'), { force: true });
+  }
 }
 
 export interface CommitOptions {
@@ -172,8 +205,11 @@ export async function commit(store: Store, rec: ContainerRecord, name: string | 
   const top = (await findImage(store, rec.image)).layers.at(-1);
   const upper = join(store.containers.containerDir(rec.id), 'upper');
   return store.write(async () => {
+    // Stored uncompressed, as buildah's: a commit is not slowed by gzip, and pushes to a
+    // registry or an OCI layout compress on the way (compressesUncompressed).
     const made = await layerFromUpperDir(store, upper, {
       ...tools(),
+      compression: 'none',
       register: { parent: top },
       ...(opts.timestamp !== undefined ? { timestamp: opts.timestamp, timestampMode: 'set' as const } : {}),
     });

@@ -84,6 +84,7 @@ export function isDockerSource(src: ImageSource | undefined): src is DockerSourc
 }
 
 export class DockerDestination implements ImageDestination {
+  readonly compressesUncompressed = true;
   readonly name: string;
   readonly ref: Reference;
   readonly registry: string;

@@ -266,6 +266,7 @@ async function openOutput(plan: OutputPlan): Promise<ArchiveOutput> {
 
 /** An OCI layout built privately, written as one tar at commit. */
 class OciArchiveDestination implements ImageDestination {
+  readonly compressesUncompressed = true;
   readonly name: string;
   readonly manifestTypes: readonly string[];
   readonly acceptsIndex = true;

@@ -348,6 +348,7 @@ const DEST_TYPES: readonly string[] = [OCI_MANIFEST, OCI_INDEX];
  * Writes into an OCI layout directory (created when missing). Used by oci: and oci-archive:.
  */
 export class OciLayoutDestination implements ImageDestination {
+  readonly compressesUncompressed = true;
   readonly name: string;
   readonly manifestTypes: readonly string[] = DEST_TYPES;
   readonly acceptsIndex = true;

@@ -73,6 +73,12 @@ export interface ImageDestination {
   /** Layer compression the destination insists on (docker-archive: 'none'); else undefined. */
   readonly requiredCompression?: 'none' | 'gzip';
   /**
+   * Registries and OCI layouts gzip the layers that arrive uncompressed (images a build
+   * committed, kept uncompressed in the store as buildah's are), as containers/image does,
+   * unless --dest-compress-format says otherwise.
+   */
+  readonly compressesUncompressed?: boolean;
+  /**
    * Whether the blob is already there, so the copy can skip it. A registry may make it be
    * there by a cross-repository mount when `source` is a repository of the same registry.
    */
