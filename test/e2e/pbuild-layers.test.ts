@@ -146,6 +146,20 @@ test('--squash: the last stage\'s steps are one layer over its base, with a hist
   assert.is(img.Config.Labels?.['k'], 'v');
 });
 
+test('intermediate images: kept by image prune while their image exists; rmi removes them with it', () => {
+  const ctx = context({ Containerfile: 'FROM busybox\nENV STEP=1\nRUN echo one > /one\nENV STEP=2\n', 'f.txt': '' });
+  ok(pbuild(['build', '-t', 'chain', ctx]));
+  const chain: string[] = [];
+  for (let id = inspect('chain').Parent; id && id !== inspect('busybox').Id; id = inspect(id).Parent) chain.push(id);
+  assert.is(chain.length, 2, 'two intermediate images under the tagged one');
+  ok(prun(['image', 'prune', '-f']));
+  for (const id of chain) assert.is(prun(['image', 'inspect', id]).code, 0, 'an intermediate image with a child is not dangling');
+  const r = ok(prun(['rmi', 'chain']));
+  assert.is(r.stdout.split('\n').filter((l) => l.startsWith('Deleted: ')).length, 3, r.stdout);
+  for (const id of chain) assert.is.not(prun(['image', 'inspect', id]).code, 0, 'removed with the image');
+  assert.is(prun(['image', 'inspect', 'busybox']).code, 0, 'the named base stays');
+});
+
 test('--build-arg-file: NAME=VALUE lines; --build-arg wins', () => {
   const ctx = context({ Containerfile: 'FROM busybox\nARG A\nARG B\nRUN echo $A-$B > /ab\n', 'args.conf': '# build args\nA=from-file\n\nB=file-b\n' });
   ok(pbuild(['build', '-t', 'argfile', '--build-arg-file', join(ctx, 'args.conf'), '--build-arg', 'B=flag', ctx]));

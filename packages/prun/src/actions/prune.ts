@@ -1,5 +1,6 @@
-// `prun image prune` and the image half of `prun system prune`: dangling images (no name), or
-// with `all` every image no container uses.
+// `prun image prune` and the image half of `prun system prune`: dangling images (no name and
+// no child: a build's intermediate images stay while the image built on them does, as
+// podman's), or with `all` every image no container uses.
 import { StoreError, pruneImages as pruneStore, type Digest, type Store } from '@pkit/storage';
 
 export interface ImagePruneResult {
@@ -9,7 +10,7 @@ export interface ImagePruneResult {
 }
 
 export async function pruneImages(store: Store, opts: { all: boolean }): Promise<ImagePruneResult> {
-  const r = await pruneStore(store, (image) => opts.all || image.names.length === 0);
+  const r = await pruneStore(store, (image, { hasChildren }) => opts.all || (image.names.length === 0 && !hasChildren));
   return { removed: r.removed, reclaimed: r.layerBytes };
 }
 

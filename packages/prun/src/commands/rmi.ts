@@ -51,6 +51,7 @@ export default class Rmi extends BaseCommand {
           const removed = await removeImage(store, image.id);
           for (const n of removed.untagged.sort()) this.log(`Untagged: ${n}`);
           this.log(`Deleted: ${hex}`);
+          for (const p of removed.parents) this.log(`Deleted: ${p.slice('sha256:'.length)}`);
         } catch (err) {
           if (!(err instanceof StoreError)) throw err;
           errors.push(err.message);
