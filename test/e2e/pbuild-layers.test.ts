@@ -152,6 +152,11 @@ test('intermediate images: kept by image prune while their image exists; rmi rem
   const chain: string[] = [];
   for (let id = inspect('chain').Parent; id && id !== inspect('busybox').Id; id = inspect(id).Parent) chain.push(id);
   assert.is(chain.length, 2, 'two intermediate images under the tagged one');
+  const listed = (args: string[]) => ok(prun(['images', '-q', '--no-trunc', ...args])).stdout;
+  for (const id of chain) {
+    assert.not.ok(listed([]).includes(id), 'prun images hides intermediate images, as podman');
+    assert.ok(listed(['-a']).includes(id), 'and shows them with -a');
+  }
   ok(prun(['image', 'prune', '-f']));
   for (const id of chain) assert.is(prun(['image', 'inspect', id]).code, 0, 'an intermediate image with a child is not dangling');
   const r = ok(prun(['rmi', 'chain']));

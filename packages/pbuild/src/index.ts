@@ -11,9 +11,15 @@ import Config from './commands/config.ts';
 import Containers from './commands/containers.ts';
 import Copy from './commands/copy.ts';
 import From from './commands/from.ts';
+import Images from './commands/images.ts';
 import Inspect from './commands/inspect.ts';
+import Mount from './commands/mount.ts';
+import Push from './commands/push.ts';
 import Rm from './commands/rm.ts';
 import Run from './commands/run.ts';
+import Tag from './commands/tag.ts';
+import Umount from './commands/umount.ts';
+import Unshare from './commands/unshare.ts';
 
 // One entry per line (several people add commands here).
 export const COMMANDS = {
@@ -25,9 +31,16 @@ export const COMMANDS = {
   containers: Containers,
   copy: Copy,
   from: From,
+  images: Images,
   inspect: Inspect,
+  mount: Mount,
+  push: Push,
   rm: Rm,
   run: Run,
+  tag: Tag,
+  umount: Umount,
+  unmount: Umount,
+  unshare: Unshare,
 };
 
 export async function main(argv: string[]): Promise<void> {

@@ -1,39 +1,7 @@
-// `prun unshare`: a command (default $SHELL) as root of a new user namespace mapped as prun's
-// rootless containers are (the user's uid -> 0, the subordinate ids from 1), with a mount
-// namespace of its own, as `podman unshare`: to look at or fix files of container users (the
-// store's layers, volumes) or mount things without touching the host's mount table.
-import { computeIDMappings, currentIdmapHost } from '@pkit/runtime/idmap';
-import { runInUserNamespace } from '@pkit/runtime/userns';
-import { StoreError } from '@pkit/storage/errors';
-import { helperPath } from './containers.ts';
+// `prun unshare`: @pkit/runtime's unshare session (shared with pbuild) with this repository's helper.
+import { unshareSession } from '@pkit/runtime/unshare';
+import { helperPath } from './helper-path.ts';
 
-export async function unshareAction(command: string[]): Promise<number> {
-  if (process.getuid!() === 0) {
-    throw new StoreError('please use unshare with rootless: as root there is no user namespace to enter', 'PKIT_BAD_INPUT');
-  }
-  const host = currentIdmapHost();
-  const mappings = computeIDMappings(host);
-  for (const w of mappings.warnings) process.stderr.write(`${w}\n`);
-  const cmd = command.length ? command : [process.env.SHELL || '/bin/sh'];
-  const env = {
-    ...process.env,
-    // What podman sets: tools that look for them know they already are in the namespace.
-    _CONTAINERS_USERNS_CONFIGURED: 'done',
-    _CONTAINERS_ROOTLESS_UID: String(host.uid),
-    _CONTAINERS_ROOTLESS_GID: String(host.gid),
-  };
-  const p = runInUserNamespace(cmd, { mappings, helper: helperPath(), stdio: 'inherit', env });
-  // The helper passes signals on to the command; prun itself must outlive them (Ctrl-C in a shell).
-  const forward = (sig: NodeJS.Signals) => () => {
-    p.child.kill(sig);
-  };
-  const handlers = (['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const).map((s) => [s, forward(s)] as const);
-  for (const [s, h] of handlers) process.on(s, h);
-  try {
-    return await p.exitCode;
-  } catch (err) {
-    throw new StoreError(`cannot start the user namespace helper: ${(err as Error).message}`, 'PKIT_RUNTIME');
-  } finally {
-    for (const [s, h] of handlers) process.off(s, h);
-  }
+export function unshareAction(command: string[]): Promise<number> {
+  return unshareSession(command, { helper: helperPath() });
 }

@@ -8,6 +8,7 @@ export default class Images extends BaseCommand {
     image: Args.string({ required: false, ignoreStdin: true, description: 'show only images matching this name' }),
   };
   static override flags = {
+    all: Flags.boolean({ char: 'a', summary: 'Show all images, also the intermediate images of builds' }),
     quiet: Flags.boolean({ char: 'q', summary: 'Display only image IDs' }),
     format: Flags.string({ summary: 'Output format: json, table (default), or a Go template over Repository, Tag, ID, Digest, CreatedSince, CreatedAt, Size' }),
     filter: Flags.string({ char: 'f', summary: 'Filter: dangling=true|false, reference=PATTERN', multiple: true }),
@@ -17,31 +18,21 @@ export default class Images extends BaseCommand {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Images);
-    const { Store, listImages, splitRepoTag, humanAge, humanSize, lookupCandidates } = await import('@pkit/storage');
+    const { Store, listImages, splitRepoTag, humanAge, humanSize } = await import('@pkit/storage');
+    const { filterImages, imageRows, imagesNamed, intermediates } = await import('@pkit/cli-common/image-list');
     const store = Store.open({ root: flags.root });
     let images;
     try {
       images = await listImages(store);
+      if (!flags.all) {
+        const hidden = intermediates(await store.images.list());
+        images = images.filter((i) => !hidden.has(i.id));
+      }
     } finally {
       store.close();
     }
-    if (args.image) {
-      // As podman: a name without a tag lists every tag of that repository.
-      const tagged = /:[^/]*$/.test(args.image) || args.image.includes('@');
-      const wanted = lookupCandidates(args.image).map((n) => (tagged ? n : splitRepoTag(n)[0]));
-      const key = (n: string) => (tagged ? n : splitRepoTag(n)[0]);
-      images = images.filter((i) => i.names.some((n) => wanted.includes(key(n)) || n === args.image));
-    }
-    for (const f of flags.filter ?? []) {
-      const [key, value = ''] = [f.slice(0, f.indexOf('=')), f.slice(f.indexOf('=') + 1)];
-      if (key === 'dangling') images = images.filter((i) => (i.names.length === 0) === (value === 'true'));
-      else if (key === 'reference') {
-        // podman matches the pattern against the name, with and without its registry
-        const re = new RegExp(`^${value.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '.')}$`);
-        const hit = (n: string) => [n, splitRepoTag(n)[0]].some((x) => re.test(x) || re.test(x.replace(/^[^/]*\//, '')));
-        images = images.map((i) => ({ ...i, names: i.names.filter(hit) })).filter((i) => i.names.length > 0);
-      } else this.error(`invalid filter "${f}": use dangling=true|false or reference=PATTERN`, { exit: 125 });
-    }
+    if (args.image) images = imagesNamed(images, args.image);
+    images = filterImages(images, flags.filter ?? []);
     const shortId = (id: string) => (flags['no-trunc'] ? id : id.slice(7, 19));
 
     if (flags.format === 'json') {
@@ -64,11 +55,8 @@ export default class Images extends BaseCommand {
       if (!flags.format.includes('{{')) this.error(`unknown --format "${flags.format}": use json, table or a Go template such as {{.Repository}}:{{.Tag}}`, { exit: 125 });
       const { compileTemplate } = await import('@pkit/cli-common/go-template');
       const render = compileTemplate(flags.format.replace(/^table\s+/, ''));
-      for (const i of images) {
-        for (const n of i.names.length ? i.names : ['<none>:<none>']) {
-          const [repo, tag] = n === '<none>:<none>' ? ['<none>', '<none>'] : splitRepoTag(n);
-          this.log(render({ Repository: repo, Tag: tag, ID: shortId(i.id), Id: i.id.slice(7), Digest: i.digest, CreatedSince: humanAge(new Date(i.created)), CreatedAt: i.created, Size: humanSize(i.size), Names: i.names }));
-        }
+      for (const { repository, tag, image: i } of imageRows(images)) {
+        this.log(render({ Repository: repository, Tag: tag, ID: shortId(i.id), Id: i.id.slice(7), Digest: i.digest, CreatedSince: humanAge(new Date(i.created)), CreatedAt: i.created, Size: humanSize(i.size), Names: i.names }));
       }
       return;
     }
@@ -76,21 +64,9 @@ export default class Images extends BaseCommand {
       for (const id of new Set(images.map((i) => shortId(i.id)))) this.log(id);
       return;
     }
-    const rows: string[][] = [];
-    for (const i of images) {
-      const names = i.names.length ? i.names : ['<none>:<none>'];
-      for (const n of names) {
-        const [repo, tag] = n === '<none>:<none>' ? ['<none>', '<none>'] : splitRepoTag(n);
-        rows.push([repo, tag, shortId(i.id), humanAge(new Date(i.created)), humanSize(i.size)]);
-      }
-    }
+    const rows = imageRows(images).map(({ repository, tag, image: i }) => [repository, tag, shortId(i.id), humanAge(new Date(i.created)), humanSize(i.size)]);
     const header = ['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE'];
-    this.log(table(flags.noheading ? rows : [header, ...rows]));
+    const { PODMAN_TABLE, alignColumns } = await import('@pkit/cli-common/table');
+    this.log(alignColumns(flags.noheading ? rows : [header, ...rows], PODMAN_TABLE));
   }
-}
-
-/** Left-aligned columns at least 12 wide with 2 spaces of padding, as podman's tabwriter output. */
-function table(rows: string[][]): string {
-  const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => r[c]!.length))) ?? [];
-  return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(Math.max(12, widths[c]! + 2)))).join('').trimEnd()).join('\n');
 }

@@ -26,8 +26,9 @@ export default class Push extends BaseCommand {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Push);
-    const { pushImage } = await import('../actions/push.ts');
+    const { pushImage } = await import('@pkit/cli-common/push');
     await pushImage({
+      cli: 'prun',
       root: flags.root,
       image: args.image,
       destination: args.destination,
@@ -36,6 +37,8 @@ export default class Push extends BaseCommand {
       creds: flags.creds,
       authfile: flags.authfile,
       format: flags.format as 'oci' | 'v2s2' | undefined,
+      // podman gzips layers stored uncompressed for a registry only
+      compress: 'registry',
       compression: flags['compression-format'] as 'gzip' | 'zstd' | undefined,
     });
   }

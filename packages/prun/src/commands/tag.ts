@@ -14,13 +14,11 @@ export default class Tag extends BaseCommand {
   async run(): Promise<void> {
     const { args, argv, flags } = await this.parse(Tag);
     const targets = (argv as string[]).slice(1);
-    const { Store, findImage, localImageName } = await import('@pkit/storage');
-    // Every name is checked before any is written: a bad one leaves nothing half-done.
-    const names = targets.map((t) => localImageName(t));
+    const { Store } = await import('@pkit/storage/store');
+    const { tagImage } = await import('@pkit/cli-common/image-names');
     const store = Store.open({ root: flags.root });
     try {
-      const image = await findImage(store, args.source);
-      for (const name of names) await store.images.tag(name, image.id);
+      await tagImage(store, args.source, targets);
     } finally {
       store.close();
     }

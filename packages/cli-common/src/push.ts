@@ -1,11 +1,14 @@
-// `prun push IMAGE [DEST]`: the local image to a registry (default docker://NAME, the name the
-// image was found by) or to any other transport. Layers stored uncompressed (import, commit) go
-// up gzip-compressed, as podman pushes them.
-import { Store, StoreError, copyImage, openDestination, openSource, transportOptions, type CopyOptions } from '@pkit/storage';
+// Pushing (`prun push`, `pbuild push`): a local image to a registry (default docker://NAME, the
+// name the image was found by) or to any other transport, through the one copy routine, with
+// containers/image's progress lines on stderr.
+import { writeFileSync } from 'node:fs';
+import { Store, StoreError, copyImage, openDestination, openSource, transportOptions, type CopyOptions, type Digest } from '@pkit/storage';
 import { findNamedImage } from './image-names.ts';
-import { podmanProgress } from '@pkit/cli-common/image-transfer';
+import { podmanProgress } from './image-transfer.ts';
 
 export interface PushRequest {
+  /** The CLI's name, for messages that show a command line. */
+  cli: string;
   root?: string | undefined;
   image: string;
   destination?: string | undefined;
@@ -15,28 +18,39 @@ export interface PushRequest {
   authfile?: string | undefined;
   /** Manifest format at the destination; default: the stored one. */
   format?: 'oci' | 'v2s2' | undefined;
+  /**
+   * Layer compression: 'registry' (podman) gzips uncompressed layers for a registry and leaves
+   * the rest to the destination's default, 'always' (buildah) gzips them for every destination,
+   * 'never' (buildah -D) sends every layer uncompressed; an explicit `compression` wins.
+   */
+  compress: 'registry' | 'always' | 'never';
   compression?: 'gzip' | 'zstd' | undefined;
+  /** Write the manifest digest at the destination here (buildah --digestfile). */
+  digestFile?: string | undefined;
 }
 
 const TRANSPORTS = /^(docker:\/\/|oci-archive:|docker-archive:|oci:|dir:)/;
 
-export async function pushImage(req: PushRequest): Promise<void> {
+/** Pushes; resolves to the digest of the manifest written at the destination. */
+export async function pushImage(req: PushRequest): Promise<Digest> {
   const dest = await destinationOf(req);
   if (req.compression === 'zstd') throw new StoreError('--compression-format zstd is not supported yet: use gzip', 'PKIT_CONVERSION');
   const progress = podmanProgress(req.quiet);
+  const gzip = req.compression !== undefined || req.compress === 'always' || (req.compress === 'registry' && dest.startsWith('docker://'));
+  const compression = gzip ? ('gzip' as const) : req.compress === 'never' ? ('none' as const) : undefined;
   const opts: CopyOptions = {
     progress,
-    // podman compresses uncompressed layers for a registry; elsewhere layers go as stored.
-    ...(req.compression !== undefined || dest.startsWith('docker://') ? { compression: 'gzip' as const } : {}),
+    ...(compression ? { compression } : {}),
     ...(req.format ? { format: req.format === 'v2s2' ? ('docker' as const) : ('oci' as const) } : {}),
   };
   const src = await openSource(`local:${req.image}`, req.root ? { storeRoot: req.root } : {});
+  let digest: Digest;
   try {
     const dst = await openDestination(dest, transportOptions({ creds: req.creds, authfile: req.authfile, tlsVerify: req.tlsVerify }));
     try {
       // After both ends opened: an unknown image or a bad destination fails before any progress line.
       progress.begin();
-      await copyImage(src, dst, opts);
+      digest = (await copyImage(src, dst, opts)).manifest.digest;
     } finally {
       await dst.close();
     }
@@ -44,6 +58,9 @@ export async function pushImage(req: PushRequest): Promise<void> {
     await src.close();
   }
   progress.signatures();
+  // As buildah: the digest alone, no newline.
+  if (req.digestFile !== undefined) writeFileSync(req.digestFile, digest);
+  return digest;
 }
 
 /** DEST with docker:// added when it names no transport; by default the image's own name. */
@@ -53,7 +70,7 @@ async function destinationOf(req: PushRequest): Promise<string> {
   try {
     const { name } = await findNamedImage(store, req.image);
     if (name === undefined) {
-      throw new StoreError(`image "${req.image}" was given by ID, which names no registry: give the DESTINATION (prun push ${req.image} registry.example/app:1)`, 'PKIT_BAD_INPUT');
+      throw new StoreError(`image "${req.image}" was given by ID, which names no registry: give the DESTINATION (${req.cli} push ${req.image} registry.example/app:1)`, 'PKIT_BAD_INPUT');
     }
     return `docker://${name}`;
   } finally {

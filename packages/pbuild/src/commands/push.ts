@@ -1,0 +1,48 @@
+import { Args, Flags } from '@oclif/core';
+import { BaseCommand, authfile, creds, tlsVerify } from '@pkit/cli-common';
+
+export default class Push extends BaseCommand {
+  static override summary = 'Push an image from local storage to a registry (or another transport)';
+  static override description =
+    'DESTINATION defaults to docker://IMAGE (the name IMAGE was found by); without a transport it is a registry reference (docker://). ' +
+    'Also takes oci-archive:FILE[:REF], docker-archive:FILE[:REF], oci:DIR[:REF] and dir:DIR. ' +
+    'Layers stored uncompressed are gzip-compressed for every destination; --disable-compression sends every layer uncompressed. Progress goes to stderr.';
+  static override examples = [
+    '<%= config.bin %> push registry.example/team/app:1',
+    '<%= config.bin %> push --tls-verify=false app localhost:5000/app:1',
+    '<%= config.bin %> push --digestfile app.digest app oci-archive:app.tar',
+  ];
+  static override args = {
+    image: Args.string({ required: true, ignoreStdin: true, description: 'local image name or ID' }),
+    destination: Args.string({ required: false, ignoreStdin: true, description: 'where to push (default: docker://IMAGE)' }),
+  };
+  static override flags = {
+    'tls-verify': tlsVerify(''),
+    creds: creds(''),
+    authfile,
+    quiet: Flags.boolean({ char: 'q', summary: 'Do not print progress' }),
+    format: Flags.string({ char: 'f', summary: 'Manifest type at the destination (default: the stored one)', options: ['oci', 'v2s2'] }),
+    digestfile: Flags.string({ summary: 'Write the digest of the pushed manifest to this file' }),
+    'disable-compression': Flags.boolean({ char: 'D', summary: 'Do not compress layers (compressed ones are decompressed)' }),
+    'compression-format': Flags.string({ summary: 'Compression of uncompressed layers (default gzip)', options: ['gzip', 'zstd'] }),
+  };
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(Push);
+    const { pushImage } = await import('@pkit/cli-common/push');
+    await pushImage({
+      cli: 'pbuild',
+      root: flags.root,
+      image: args.image,
+      destination: args.destination,
+      quiet: flags.quiet,
+      tlsVerify: flags['tls-verify'],
+      creds: flags.creds,
+      authfile: flags.authfile,
+      format: flags.format as 'oci' | 'v2s2' | undefined,
+      compress: flags['disable-compression'] ? 'never' : 'always',
+      compression: flags['compression-format'] as 'gzip' | 'zstd' | undefined,
+      digestFile: flags.digestfile,
+    });
+  }
+}
