@@ -165,6 +165,15 @@ test('intermediate images: kept by image prune while their image exists; rmi rem
   assert.is(prun(['image', 'inspect', 'busybox']).code, 0, 'the named base stays');
 });
 
+test('--from replaces the first base; --env sets the image\'s env; unused --build-arg values are warned about', () => {
+  ok(pbuild(['build', '-q', '-t', 'altbase', context({ Containerfile: 'FROM busybox\nRUN echo alt > /alt\n' })]));
+  const ctx = context({ Containerfile: 'FROM nosuchimage\nARG USED\nRUN cat /alt\n' });
+  const r = ok(pbuild(['build', '--from', 'altbase', '--env', 'E1=one', '--env', 'E2', '--build-arg', 'USED=1', '--build-arg', 'NOTUSED=2', '-t', 'fromflag', ctx], { E2: 'two' }));
+  assert.match(r.stdout, /^alt$/m);
+  assert.match(r.stdout, /^\[Warning\] one or more build args were not consumed: \[NOTUSED\]$/m);
+  assert.is(ok(prun(['run', '--rm', 'fromflag', 'sh', '-c', 'echo $E1-$E2'])).stdout, 'one-two\n');
+});
+
 test('--build-arg-file: NAME=VALUE lines; --build-arg wins', () => {
   const ctx = context({ Containerfile: 'FROM busybox\nARG A\nARG B\nRUN echo $A-$B > /ab\n', 'args.conf': '# build args\nA=from-file\n\nB=file-b\n' });
   ok(pbuild(['build', '-t', 'argfile', '--build-arg-file', join(ctx, 'args.conf'), '--build-arg', 'B=flag', ctx]));

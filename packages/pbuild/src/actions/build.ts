@@ -13,8 +13,8 @@ import { findImage, localImageName } from '@pkit/storage/image-lookup';
 import type { Store } from '@pkit/storage/store';
 import type { ContainerRecord } from '@pkit/storage/container-store';
 import { readImageConfig } from '@pkit/runtime/container-run';
-import { expandInstruction, parseContainerfile, parseTrigger, runArgv, stageArgs, stagesForTarget, type Instruction, type StageArgs } from '../containerfile/index.ts';
-import { applyConfigChanges, initialWorkingConfig, readWorkingConfig, saveWorkingConfig, type WorkingConfig } from './config.ts';
+import { expandInstruction, parseContainerfile, parseTrigger, runArgv, stageArgs, stagesForTarget, unusedBuildArgs, type ArgInstruction, type Instruction, type StageArgs } from '../containerfile/index.ts';
+import { applyConfigChanges, initialWorkingConfig, readWorkingConfig, saveWorkingConfig, type ConfigChange, type WorkingConfig } from './config.ts';
 import { cacheable, contextDigest, readEntry, readsContext, stepKey, writeEntry } from './build-cache.ts';
 import { configChanges, DEFAULT_SHELL, envMap } from './build-instructions.ts';
 import { copyInto } from './copy.ts';
@@ -44,6 +44,10 @@ export interface BuildRequest {
   layers?: boolean;
   /** --squash: the last stage's steps become one layer */
   squash?: boolean;
+  /** --from: the first stage's base instead of its FROM's */
+  from?: string;
+  /** --env KEY=VALUE: set in the built image's config */
+  env?: string[];
 }
 
 /** A RUN step failed: pbuild exits with the command's status, as podman build does. */
@@ -164,6 +168,8 @@ export async function buildAction(req: BuildRequest): Promise<string> {
   const { text, name } = readContainerfile(contextDir, req.file);
   const buildArgs = parseBuildArgs(req.buildArgs);
   const cf = parseContainerfile(text, { file: name, buildArgs });
+  // --from IMAGE replaces the first stage's base (buildah's --from).
+  if (req.from !== undefined) cf.stages[0]!.base = req.from === 'scratch' ? { kind: 'scratch' } : { kind: 'image', ref: req.from };
   const needed = stagesForTarget(cf, req.target);
   await pullBaseImages(needed.flatMap((i) => { const b = cf.stages[i]!.base; return b.kind === 'image' ? [b.ref] : []; }), req);
   const store = openStore(req.root);
@@ -188,6 +194,8 @@ export async function buildAction(req: BuildRequest): Promise<string> {
     const id = finalId.slice('sha256:'.length);
     for (const t of req.tags.slice(1)) await store.images.tag(localImageName(t), finalId as never);
     b.say(`--> ${id.slice(0, 11)}`);
+    const unused = unusedBuildArgs(buildArgs, [...cf.globalArgs, ...needed.flatMap((i) => cf.stages[i]!.instructions.filter((x): x is ArgInstruction => x.kind === 'ARG'))]);
+    if (unused.length) b.say(`[Warning] one or more build args were not consumed: [${unused.join(' ')}]`);
     for (const t of req.tags) b.say(`Successfully tagged ${localImageName(t)}`);
     if (req.iidfile !== undefined) writeFileSync(req.iidfile, finalId);
     return id;
@@ -264,7 +272,7 @@ async function buildStep(b: Build, s: Step): Promise<string> {
   const output = {
     timestamp: req.timestamp ?? null,
     dropOnBuild: s.dropOnBuild,
-    ...(s.final ? { format: req.format ?? 'oci', labels: req.labels, annotations: req.annotations ?? [] } : {}),
+    ...(s.final ? { format: req.format ?? 'oci', edits: finalChanges(req), annotations: req.annotations ?? [] } : {}),
   };
   const key = cacheable(x)
     ? stepKey({
@@ -287,9 +295,9 @@ async function buildStep(b: Build, s: Step): Promise<string> {
   const format = s.final ? req.format ?? 'oci' : 'docker';
   const timestamp = req.timestamp;
   const annotations = s.final ? keyValues(req.annotations ?? []) : undefined;
-  const labels = s.final ? req.labels.map((l) => ({ kind: 'label' as const, ...keyValue(l) })) : [];
+  const finalEdits = s.final ? finalChanges(req) : [];
   const configEdits = (wc: WorkingConfig): WorkingConfig => {
-    const next = applyConfigChanges(wc, labels);
+    const next = applyConfigChanges(wc, finalEdits);
     if (s.dropOnBuild) delete next.config.OnBuild;
     return next;
   };
@@ -365,7 +373,7 @@ async function squashedStage(b: Build, base: string, comment: string, steps: Ins
       await saveWorkingConfig(store, await current(), applyConfigChanges(wc, changes));
       done.push(`/bin/sh -c #(nop) ${x.source}`);
     }
-    const wc = applyConfigChanges(await readWorkingConfig(store, await current()), req.labels.map((l) => ({ kind: 'label' as const, ...keyValue(l) })));
+    const wc = applyConfigChanges(await readWorkingConfig(store, await current()), finalChanges(req));
     if (baseOnBuild) delete wc.config.OnBuild;
     const saved = await saveWorkingConfig(store, await current(), wc);
     b.say(`COMMIT ${req.tags[0] ?? ''}`.trimEnd());
@@ -388,6 +396,18 @@ async function squashedStage(b: Build, base: string, comment: string, steps: Ins
 async function finish(b: Build, image: string): Promise<void> {
   b.say(`COMMIT ${b.req.tags[0] ?? ''}`.trimEnd());
   if (b.req.tags[0] !== undefined) await b.store.images.tag(localImageName(b.req.tags[0]), image as never);
+}
+
+/** What --label and --env change in the built image's config. */
+function finalChanges(req: BuildRequest): ConfigChange[] {
+  return [
+    ...req.labels.map((l) => ({ kind: 'label' as const, ...keyValue(l) })),
+    ...(req.env ?? []).map((e) => {
+      const { key, value } = keyValue(e);
+      // --env NAME alone takes the value from our environment, as podman
+      return { kind: 'env' as const, key, value: e.includes('=') ? value : (process.env[key] ?? '') };
+    }),
+  ];
 }
 
 function keyValue(kv: string): { key: string; value: string } {
