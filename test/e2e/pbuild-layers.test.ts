@@ -3,9 +3,10 @@
 // SOURCE_DATE_EPOCH), and the files of the result (owners, modes, links, deletions).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FIXTURE, ok, requireBuild, run, tempDir } from './helpers.ts';
+import { FIXTURE, binPath, ok, requireBuild, run, tempDir } from './helpers.ts';
 
 let root = '';
 const pbuild = (args: string[], env?: Record<string, string>) => run('pbuild', ['--root', root, ...args], env ? { env } : {});
@@ -172,6 +173,24 @@ test('--from replaces the first base; --env sets the image\'s env; unused --buil
   assert.match(r.stdout, /^alt$/m);
   assert.match(r.stdout, /^\[Warning\] one or more build args were not consumed: \[NOTUSED\]$/m);
   assert.is(ok(prun(['run', '--rm', 'fromflag', 'sh', '-c', 'echo $E1-$E2'])).stdout, 'one-two\n');
+});
+
+test('-o/--output: the image\'s files into a directory, a tar file, or a tar on stdout', () => {
+  const ctx = context({ Containerfile: 'FROM busybox\nRUN mkdir /out && echo built > /out/artifact && ln -s artifact /out/link\n' });
+  const dir = join(tempDir('pkit-out'), 'local');
+  ok(pbuild(['build', '-q', '-o', dir, ctx]));
+  assert.is(readFileSync(join(dir, 'out/artifact'), 'utf8'), 'built\n');
+  assert.is(readlinkSync(join(dir, 'out/link')), 'artifact');
+  assert.ok(existsSync(join(dir, 'bin/busybox')));
+  const tarFile = join(tempDir('pkit-out'), 'img.tar');
+  ok(pbuild(['build', '-q', '--output', `type=tar,dest=${tarFile}`, ctx]));
+  assert.match(spawnSync('tar', ['-tvf', tarFile], { encoding: 'utf8' }).stdout, /^-\S+ 0\/0 .* out\/artifact$/m);
+  const piped = spawnSync(binPath('pbuild'), ['--root', root, 'build', '-o', '-', ctx], { maxBuffer: 64 << 20 });
+  assert.is(piped.status, 0, piped.stderr.toString());
+  assert.match(piped.stderr.toString(), /STEP 1\/2/, 'progress on stderr');
+  const listed = spawnSync('tar', ['-t'], { input: piped.stdout, encoding: 'utf8' });
+  assert.ok(listed.stdout.split('\n').includes('out/artifact'), listed.stderr);
+  assert.is(pbuild(['build', '-o', 'type=oci,dest=x', ctx]).code, 125);
 });
 
 test('--build-arg-file: NAME=VALUE lines; --build-arg wins', () => {

@@ -17,6 +17,7 @@ import { expandInstruction, parseContainerfile, parseTrigger, runArgv, stageArgs
 import { applyConfigChanges, initialWorkingConfig, readWorkingConfig, saveWorkingConfig, type ConfigChange, type WorkingConfig } from './config.ts';
 import { cacheable, contextDigest, readEntry, readsContext, stepKey, writeEntry } from './build-cache.ts';
 import { configChanges, DEFAULT_SHELL, envMap } from './build-instructions.ts';
+import { exportImage, parseOutput } from './build-output.ts';
 import { copyInto } from './copy.ts';
 import { scratchImage, writeImage, type ImageFormat } from './image-write.ts';
 import { commit, ensureWorkingDir, findWorking, fromImage, openStore, removeWorking, runIn } from './working.ts';
@@ -48,6 +49,8 @@ export interface BuildRequest {
   from?: string;
   /** --env KEY=VALUE: set in the built image's config */
   env?: string[];
+  /** -o/--output: export the image's files too (build-output.ts) */
+  output?: string;
 }
 
 /** A RUN step failed: pbuild exits with the command's status, as podman build does. */
@@ -165,6 +168,7 @@ type Containerfile = ReturnType<typeof parseContainerfile>;
 export async function buildAction(req: BuildRequest): Promise<string> {
   const contextDir = resolve(req.context);
   if (!existsSync(contextDir) || !statSync(contextDir).isDirectory()) throw bad(`build context ${req.context}: not a directory`);
+  const output = req.output !== undefined ? parseOutput(req.output) : undefined;
   const { text, name } = readContainerfile(contextDir, req.file);
   const buildArgs = parseBuildArgs(req.buildArgs);
   const cf = parseContainerfile(text, { file: name, buildArgs });
@@ -183,7 +187,8 @@ export async function buildAction(req: BuildRequest): Promise<string> {
     stageImage: new Map(),
     stageScope: new Map(),
     say: (line) => {
-      if (!req.quiet) process.stdout.write(`${line}\n`);
+      // with the image's files going to stdout (-o -), the progress goes to stderr
+      if (!req.quiet) (output?.dest === '-' ? process.stderr : process.stdout).write(`${line}\n`);
     },
     step: 0,
     total: needed.reduce((n, i) => n + 1 + cf.stages[i]!.instructions.length, 0),
@@ -192,6 +197,7 @@ export async function buildAction(req: BuildRequest): Promise<string> {
     let finalId = '';
     for (const idx of needed) finalId = await buildStage(b, idx, idx === needed.at(-1));
     const id = finalId.slice('sha256:'.length);
+    if (output) await exportImage(store, finalId, output);
     for (const t of req.tags.slice(1)) await store.images.tag(localImageName(t), finalId as never);
     b.say(`--> ${id.slice(0, 11)}`);
     const unused = unusedBuildArgs(buildArgs, [...cf.globalArgs, ...needed.flatMap((i) => cf.stages[i]!.instructions.filter((x): x is ArgInstruction => x.kind === 'ARG'))]);

@@ -23,6 +23,7 @@ export default class Build extends BaseCommand {
     'no-cache': Flags.boolean({ summary: 'Do not use cached steps' }),
     label: Flags.string({ summary: 'Add a label to the image: KEY=VALUE', ...many }),
     env: Flags.string({ summary: 'Set an environment variable in the image: KEY=VALUE (KEY alone takes our value)', ...many }),
+    output: Flags.string({ char: 'o', summary: 'Also export the image\'s files: type=local,dest=DIR (or DIR), type=tar,dest=FILE, - for a tar on stdout' }),
     from: Flags.string({ summary: 'Use this image as the first stage\'s base instead of its FROM' }),
     rm: Flags.boolean({ summary: 'Remove intermediate containers (always done; accepted for compatibility)', allowNo: true }),
     'force-rm': Flags.boolean({ summary: 'Remove intermediate containers also after a failure (always done)', allowNo: true }),
@@ -48,6 +49,7 @@ export default class Build extends BaseCommand {
       labels: flags.label ?? [],
       env: flags.env ?? [],
       ...(flags.from !== undefined ? { from: flags.from } : {}),
+      ...(flags.output !== undefined ? { output: flags.output } : {}),
       quiet: flags.quiet,
       noCache: flags['no-cache'],
       ...(flags.file !== undefined ? { file: flags.file } : {}),
@@ -61,6 +63,8 @@ export default class Build extends BaseCommand {
       process.stderr.write(`Error: ${err.message}\n`);
       return this.exit(err.exitCode);
     });
-    this.log(id);
+    // stdout carries the image's files with -o -: the ID goes to stderr then
+    if (flags.output === '-') process.stderr.write(`${id}\n`);
+    else this.log(id);
   }
 }

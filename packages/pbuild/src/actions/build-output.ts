@@ -1,0 +1,68 @@
+// `pbuild build -o/--output`: the built image's files exported as well, as buildah does:
+// `type=local,dest=DIR` (or just `DIR`) extracts them into a host directory, owned by the
+// calling user; `type=tar,dest=FILE` writes one tar with the image's owners; dest `-` is
+// stdout (a tar). The files come out of a working container on the image through the same
+// container-side script as `prun cp` (streamed), and the container is removed again.
+import { spawn } from 'node:child_process';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import { StoreError } from '@pkit/storage/errors';
+import type { Store } from '@pkit/storage/store';
+import { collectStderr, containerFiles, exitCodeOf, reasons } from '@pkit/runtime/container-files';
+import { findWorking, fromImage, helper, removeWorking } from './working.ts';
+
+export interface OutputSpec {
+  type: 'local' | 'tar';
+  /** a path, or '-' for stdout */
+  dest: string;
+}
+
+const bad = (message: string) => new StoreError(message, 'PKIT_BAD_INPUT');
+
+/** buildah's --output value: `type=local|tar,dest=PATH`, a bare PATH (local), or `-` (tar on stdout). */
+export function parseOutput(value: string): OutputSpec {
+  if (value === '-') return { type: 'tar', dest: '-' };
+  if (!value.includes('=')) return { type: 'local', dest: value };
+  const fields = new Map<string, string>();
+  for (const part of value.split(',')) {
+    const eq = part.indexOf('=');
+    if (eq <= 0) throw bad(`--output ${value}: expected type=local|tar,dest=PATH`);
+    fields.set(part.slice(0, eq), part.slice(eq + 1));
+  }
+  for (const k of fields.keys()) if (k !== 'type' && k !== 'dest') throw bad(`--output ${value}: unknown key "${k}" (use type and dest)`);
+  const type = fields.get('type') ?? 'local';
+  if (type !== 'local' && type !== 'tar') throw bad(`--output ${value}: type "${type}" is not supported: use local or tar`);
+  const dest = fields.get('dest');
+  if (!dest) throw bad(`--output ${value}: dest=PATH is required`);
+  if (type === 'local' && dest === '-') throw bad(`--output ${value}: a local output needs a directory; use type=tar for stdout`);
+  return { type, dest };
+}
+
+export async function exportImage(store: Store, image: string, out: OutputSpec): Promise<void> {
+  const rec = await findWorking(store, await fromImage(store, image));
+  try {
+    const fs = containerFiles(store, rec, { helper: helper() });
+    // the root's contents, names without "./", owners kept
+    const producer = fs.run('get', ['/', '1', '1', '', ''], ['ignore', 'pipe', 'pipe']);
+    const producerErr = collectStderr(producer.child);
+    let consumerDone: Promise<number> | undefined;
+    if (out.type === 'tar') {
+      await pipeline(producer.child.stdout!, out.dest === '-' ? process.stdout : createWriteStream(out.dest));
+    } else {
+      mkdirSync(out.dest, { recursive: true });
+      // as the calling user: the files become ours (the image's owners cannot be kept rootless)
+      const tar = spawn('tar', ['-x', '--no-same-owner', '--no-same-permissions', '--delay-directory-restore', '-C', out.dest, '-f', '-'], { stdio: ['pipe', 'ignore', 'pipe'] });
+      const tarErr = collectStderr(tar);
+      consumerDone = exitCodeOf(tar).then((code) => {
+        if (code !== 0) throw bad(`--output ${out.dest}: extracting failed: ${reasons(tarErr()).join('; ') || `tar exit ${code}`}`);
+        return code;
+      });
+      await pipeline(producer.child.stdout!, tar.stdin!);
+    }
+    const code = await producer.exitCode;
+    if (code !== 0) throw new StoreError(`exporting the image's files failed: ${reasons(producerErr()).join('; ') || `exit ${code}`}`, 'PKIT_CONTAINER');
+    await consumerDone;
+  } finally {
+    await removeWorking(store, rec);
+  }
+}
