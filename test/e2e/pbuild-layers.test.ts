@@ -193,6 +193,19 @@ test('-o/--output: the image\'s files into a directory, a tar file, or a tar on 
   assert.is(pbuild(['build', '-o', 'type=oci,dest=x', ctx]).code, 125);
 });
 
+test('--platform/--arch: the image\'s platform, and TARGETARCH for the Containerfile', () => {
+  const ctx = context({ Containerfile: 'FROM scratch\nARG TARGETARCH\nCOPY f.txt /f-$TARGETARCH\n', 'f.txt': 'x\n' });
+  ok(pbuild(['build', '-q', '--platform', 'linux/arm64', '-t', 'armimg', ctx]));
+  const img = inspect('armimg') as Inspected & { Architecture: string; Os: string };
+  assert.is(img.Architecture, 'arm64');
+  assert.is(img.Os, 'linux');
+  ok(pbuild(['build', '-q', '--arch', 'arm', '-t', 'armv7', ctx]));
+  assert.is((inspect('armv7') as Inspected & { Architecture: string }).Architecture, 'arm');
+  const out = join(tempDir('pkit-out'), 'x');
+  ok(pbuild(['build', '-q', '--arch', 'arm64', '-o', out, ctx]));
+  assert.ok(existsSync(join(out, 'f-arm64')), 'TARGETARCH was arm64');
+});
+
 test('--build-arg-file: NAME=VALUE lines; --build-arg wins', () => {
   const ctx = context({ Containerfile: 'FROM busybox\nARG A\nARG B\nRUN echo $A-$B > /ab\n', 'args.conf': '# build args\nA=from-file\n\nB=file-b\n' });
   ok(pbuild(['build', '-t', 'argfile', '--build-arg-file', join(ctx, 'args.conf'), '--build-arg', 'B=flag', ctx]));

@@ -12,6 +12,8 @@ import Containers from './commands/containers.ts';
 import Copy from './commands/copy.ts';
 import From from './commands/from.ts';
 import Images from './commands/images.ts';
+import Login from '@pkit/cli-common/commands/login';
+import Logout from '@pkit/cli-common/commands/logout';
 import Inspect from './commands/inspect.ts';
 import Mount from './commands/mount.ts';
 import Push from './commands/push.ts';
@@ -32,6 +34,8 @@ export const COMMANDS = {
   copy: Copy,
   from: From,
   images: Images,
+  login: Login,
+  logout: Logout,
   inspect: Inspect,
   mount: Mount,
   push: Push,

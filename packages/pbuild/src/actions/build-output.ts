@@ -46,8 +46,12 @@ export async function exportImage(store: Store, image: string, out: OutputSpec):
     const producer = fs.run('get', ['/', '1', '1', '', ''], ['ignore', 'pipe', 'pipe']);
     const producerErr = collectStderr(producer.child);
     let consumerDone: Promise<number> | undefined;
-    if (out.type === 'tar') {
-      await pipeline(producer.child.stdout!, out.dest === '-' ? process.stdout : createWriteStream(out.dest));
+    if (out.type === 'tar' && out.dest !== '-') {
+      await pipeline(producer.child.stdout!, createWriteStream(out.dest));
+    } else if (out.type === 'tar') {
+      // a reader may stop at the tar's end marker, before its padding: not an error
+      process.stdout.on('error', () => producer.child.kill());
+      producer.child.stdout!.pipe(process.stdout, { end: false });
     } else {
       mkdirSync(out.dest, { recursive: true });
       // as the calling user: the files become ours (the image's owners cannot be kept rootless)
@@ -57,7 +61,10 @@ export async function exportImage(store: Store, image: string, out: OutputSpec):
         if (code !== 0) throw bad(`--output ${out.dest}: extracting failed: ${reasons(tarErr()).join('; ') || `tar exit ${code}`}`);
         return code;
       });
-      await pipeline(producer.child.stdout!, tar.stdin!);
+      // tar stops reading at the archive's end marker; the padding after it may find the pipe
+      // closed, which is no error (its exit code says how the extraction went)
+      tar.stdin!.on('error', () => {});
+      producer.child.stdout!.pipe(tar.stdin!);
     }
     const code = await producer.exitCode;
     if (code !== 0) throw new StoreError(`exporting the image's files failed: ${reasons(producerErr()).join('; ') || `exit ${code}`}`, 'PKIT_CONTAINER');

@@ -13,7 +13,7 @@ import { findImage, localImageName } from '@pkit/storage/image-lookup';
 import type { Store } from '@pkit/storage/store';
 import type { ContainerRecord } from '@pkit/storage/container-store';
 import { readImageConfig } from '@pkit/runtime/container-run';
-import { expandInstruction, parseContainerfile, parseTrigger, runArgv, stageArgs, stagesForTarget, unusedBuildArgs, type ArgInstruction, type Instruction, type StageArgs } from '../containerfile/index.ts';
+import { expandInstruction, parseContainerfile, parseTrigger, runArgv, stageArgs, stagesForTarget, unusedBuildArgs, hostPlatform, parsePlatform, type ArgInstruction, type Instruction, type Platform, type StageArgs } from '../containerfile/index.ts';
 import { applyConfigChanges, initialWorkingConfig, readWorkingConfig, saveWorkingConfig, type ConfigChange, type WorkingConfig } from './config.ts';
 import { cacheable, contextDigest, readEntry, readsContext, stepKey, writeEntry } from './build-cache.ts';
 import { configChanges, DEFAULT_SHELL, envMap } from './build-instructions.ts';
@@ -51,6 +51,14 @@ export interface BuildRequest {
   env?: string[];
   /** -o/--output: export the image's files too (build-output.ts) */
   output?: string;
+  /** the target platform: --platform, or --os/--arch/--variant */
+  platform?: string;
+  os?: string;
+  arch?: string;
+  variant?: string;
+  /** for pulling base images */
+  creds?: string;
+  authfile?: string;
 }
 
 /** A RUN step failed: pbuild exits with the command's status, as podman build does. */
@@ -123,10 +131,13 @@ function pullPolicy(req: BuildRequest): 'always' | 'missing' | 'never' {
  * Pulls the base images the needed stages name, as --pull wants, before the build opens the
  * store (the pull opens it itself, with the rootless hooks).
  */
-async function pullBaseImages(refs: string[], req: BuildRequest): Promise<void> {
+async function pullBaseImages(bases: Array<{ ref: string; platform: Platform }>, req: BuildRequest): Promise<void> {
   const policy = pullPolicy(req);
   if (policy === 'never') return;
-  for (const ref of new Set(refs)) {
+  const seen = new Set<string>();
+  for (const { ref, platform } of bases) {
+    if (seen.has(ref)) continue;
+    seen.add(ref);
     if (policy === 'missing') {
       const store = openStore(req.root);
       try {
@@ -139,8 +150,27 @@ async function pullBaseImages(refs: string[], req: BuildRequest): Promise<void> 
       }
     }
     const { pullImages } = await import('@pkit/cli-common/pull');
-    await pullImages({ root: req.root, image: ref, quiet: req.quiet, tlsVerify: req.tlsVerify }, openStore);
+    await pullImages(
+      {
+        root: req.root,
+        image: ref,
+        quiet: req.quiet,
+        tlsVerify: req.tlsVerify,
+        creds: req.creds,
+        authfile: req.authfile,
+        platform: { os: platform.os, architecture: platform.architecture, ...(platform.variant ? { variant: platform.variant } : {}) },
+      },
+      openStore,
+    );
   }
+}
+
+/** --platform OS/ARCH[/VARIANT], or --os/--arch/--variant over this machine's: the target. */
+function targetPlatform(req: BuildRequest): Platform {
+  if (req.platform !== undefined) return parsePlatform(req.platform);
+  const host = hostPlatform();
+  const arch = req.arch ?? host.architecture;
+  return parsePlatform(`${req.os ?? host.os}/${arch}${req.variant ? `/${req.variant}` : arch === host.architecture && host.variant ? `/${host.variant}` : ''}`);
 }
 
 /** What every step of one build shares. */
@@ -161,6 +191,8 @@ interface Build {
   context?: string;
   step: number;
   total: number;
+  /** --platform (default: this machine's) */
+  target: Platform;
 }
 
 type Containerfile = ReturnType<typeof parseContainerfile>;
@@ -171,11 +203,16 @@ export async function buildAction(req: BuildRequest): Promise<string> {
   const output = req.output !== undefined ? parseOutput(req.output) : undefined;
   const { text, name } = readContainerfile(contextDir, req.file);
   const buildArgs = parseBuildArgs(req.buildArgs);
-  const cf = parseContainerfile(text, { file: name, buildArgs });
+  const target = targetPlatform(req);
+  const cf = parseContainerfile(text, { file: name, buildArgs, platform: { target } });
   // --from IMAGE replaces the first stage's base (buildah's --from).
   if (req.from !== undefined) cf.stages[0]!.base = req.from === 'scratch' ? { kind: 'scratch' } : { kind: 'image', ref: req.from };
   const needed = stagesForTarget(cf, req.target);
-  await pullBaseImages(needed.flatMap((i) => { const b = cf.stages[i]!.base; return b.kind === 'image' ? [b.ref] : []; }), req);
+  const bases = needed.flatMap((i) => {
+    const st = cf.stages[i]!;
+    return st.base.kind === 'image' ? [{ ref: st.base.ref, platform: st.platform !== undefined ? parsePlatform(st.platform) : target }] : [];
+  });
+  await pullBaseImages(bases, req);
   const store = openStore(req.root);
   const b: Build = {
     req,
@@ -191,6 +228,7 @@ export async function buildAction(req: BuildRequest): Promise<string> {
       if (!req.quiet) (output?.dest === '-' ? process.stderr : process.stdout).write(`${line}\n`);
     },
     step: 0,
+    target,
     total: needed.reduce((n, i) => n + 1 + cf.stages[i]!.instructions.length, 0),
   };
   try {
@@ -219,7 +257,7 @@ async function buildStage(b: Build, idx: number, lastStage: boolean): Promise<st
   let image: string;
   let comment: string;
   if (stage.base.kind === 'scratch') {
-    image = await scratchImage(b.store);
+    image = await scratchImage(b.store, stage.platform !== undefined ? parsePlatform(stage.platform) : b.target);
     comment = 'FROM scratch';
   } else if (stage.base.kind === 'stage') {
     image = b.stageImage.get(stage.base.index)!;

@@ -22,6 +22,7 @@ import {
 import type { Descriptor, History, ImageConfig, ImageManifest } from '@pkit/storage/oci-types';
 import type { Store } from '@pkit/storage/store';
 import { readImageConfig } from '@pkit/runtime/container-run';
+import type { Platform } from '../containerfile/index.ts';
 import { DOCKER_ONLY, type WorkingConfig } from './config.ts';
 
 export type ImageFormat = 'oci' | 'docker';
@@ -59,10 +60,9 @@ function layerType(mediaType: string, format: ImageFormat): string {
   return (format === 'docker' ? TO_DOCKER : TO_OCI)[mediaType] ?? mediaType;
 }
 
-/** The config of an image with no layers (FROM scratch): this host's platform. */
-function scratchConfig(): ImageConfig {
-  const arch: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' };
-  return { architecture: arch[process.arch] ?? process.arch, os: 'linux', rootfs: { type: 'layers', diff_ids: [] } };
+/** The config of an image with no layers (FROM scratch) for a platform. */
+function scratchConfig(platform: Platform): ImageConfig {
+  return { architecture: platform.architecture, os: platform.os, ...(platform.variant ? { variant: platform.variant } : {}), rootfs: { type: 'layers', diff_ids: [] } };
 }
 
 async function parentParts(store: Store, parent: string): Promise<{ record: ImageRecord; config: ImageConfig; layers: Descriptor[] }> {
@@ -127,12 +127,12 @@ export async function writeImage(store: Store, w: ImageWrite): Promise<ImageReco
 }
 
 /**
- * FROM scratch: an image with no layers and no history, this host's platform, so a build's
+ * FROM scratch: an image with no layers and no history, for the build's platform, so a build's
  * steps start from it like from any image. Its ID is the same every time.
  */
-export async function scratchImage(store: Store): Promise<string> {
+export async function scratchImage(store: Store, platform: Platform): Promise<string> {
   return store.write(async () => {
-    const configBlob = await store.blobs.putBytes(JSON.stringify(scratchConfig()));
+    const configBlob = await store.blobs.putBytes(JSON.stringify(scratchConfig(platform)));
     const manifest: ImageManifest = { schemaVersion: 2, mediaType: OCI_MANIFEST, config: { mediaType: OCI_CONFIG, digest: configBlob.digest, size: configBlob.size }, layers: [] };
     const manifestBlob = await store.blobs.putBytes(JSON.stringify(manifest));
     if (!(await store.images.get(configBlob.digest))) {
