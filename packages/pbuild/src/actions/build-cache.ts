@@ -1,9 +1,11 @@
 // The build cache of `pbuild build`, one entry per step: a step whose inputs are all unchanged
-// (its parent image, its instruction after expansion with its heredoc bodies, the ARG values a
-// RUN sees, the content of the context files a COPY/ADD reads, the image a COPY --from reads,
-// and for the last step the image's labels, annotations and format) reuses the image it made
-// before. A change invalidates that step and, through the parent, those after it; nothing
-// before. Entries live in <root>/build-cache/<key>.json and count only while their image exists.
+// (its parent image; its instruction after expansion, with its heredoc bodies; the ARG values
+// and the network a RUN sees; the content of the context files a COPY/ADD or a RUN's bind
+// mount reads; the images a COPY --from or RUN --mount=from= reads; for the last step the
+// image's labels, annotations and format) reuses the image it made before. Secrets are never
+// part of a key. A change invalidates that step and, through the parent, those after it;
+// nothing before. Entries live in <root>/build-cache/<key>.json and count only while their
+// image exists.
 import { createHash } from 'node:crypto';
 import { createReadStream, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -34,8 +36,9 @@ export async function contextDigest(dir: string): Promise<string> {
   return h.digest('hex');
 }
 
-/** Whether a step reads the build context (COPY/ADD of paths without --from). */
+/** Whether a step reads the build context (COPY/ADD of paths without --from, RUN --mount=type=bind without from). */
 export function readsContext(i: Instruction): boolean {
+  if (i.kind === 'RUN') return i.mounts.some((m) => m.type === 'bind' && m.from === undefined);
   return (i.kind === 'COPY' && i.from === undefined && i.sources.some((s) => s.kind === 'path')) || (i.kind === 'ADD' && i.sources.some((s) => s.kind === 'path'));
 }
 
@@ -45,7 +48,7 @@ export function cacheable(i: Instruction): boolean {
 }
 
 /** The key of one step; `instruction` is the expanded one (its source position left out). */
-export function stepKey(parts: { parent: string; instruction: Instruction; args?: Map<string, string>; context?: string; from?: string; output?: unknown }): string {
+export function stepKey(parts: { parent: string; instruction: Instruction; args?: Map<string, string>; context?: string; from?: string; mounts?: string[]; output?: unknown }): string {
   const { loc: _loc, ...instruction } = parts.instruction as Instruction & { loc?: unknown };
   return createHash('sha256')
     .update(JSON.stringify({
@@ -55,6 +58,7 @@ export function stepKey(parts: { parent: string; instruction: Instruction; args?
       args: parts.args ? [...parts.args].sort(([a], [b]) => a.localeCompare(b)) : null,
       context: parts.context ?? null,
       from: parts.from ?? null,
+      mounts: parts.mounts ?? null,
       output: parts.output ?? null,
     }))
     .digest('hex');

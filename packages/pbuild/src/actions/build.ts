@@ -13,14 +13,16 @@ import { findImage, localImageName } from '@pkit/storage/image-lookup';
 import type { Store } from '@pkit/storage/store';
 import type { ContainerRecord } from '@pkit/storage/container-store';
 import { readImageConfig } from '@pkit/runtime/container-run';
-import { expandInstruction, parseContainerfile, parseTrigger, runArgv, stageArgs, stagesForTarget, unusedBuildArgs, hostPlatform, parsePlatform, type ArgInstruction, type Instruction, type Platform, type StageArgs } from '../containerfile/index.ts';
+import { expandInstruction, parseContainerfile, parseTrigger, runArgv, stageArgs, stagesForTarget, unusedBuildArgs, hostPlatform, parsePlatform, type ArgInstruction, type Instruction, type NetworkMode, type Platform, type StageArgs } from '../containerfile/index.ts';
 import { applyConfigChanges, initialWorkingConfig, readWorkingConfig, saveWorkingConfig, type ConfigChange, type WorkingConfig } from './config.ts';
 import { cacheable, contextDigest, readEntry, readsContext, stepKey, writeEntry } from './build-cache.ts';
 import { configChanges, DEFAULT_SHELL, envMap } from './build-instructions.ts';
 import { exportImage, parseOutput } from './build-output.ts';
 import { copyInto } from './copy.ts';
+import { runStep } from './run-mounts.ts';
+import { parseSecrets, type BuildSecret } from './secrets.ts';
 import { scratchImage, writeImage, type ImageFormat } from './image-write.ts';
-import { commit, ensureWorkingDir, findWorking, fromImage, openStore, removeWorking, runIn } from './working.ts';
+import { commit, ensureWorkingDir, findWorking, fromImage, openStore, removeWorking } from './working.ts';
 
 export interface BuildRequest {
   root: string | undefined;
@@ -56,6 +58,10 @@ export interface BuildRequest {
   os?: string;
   arch?: string;
   variant?: string;
+  /** --secret id=ID,src=FILE|env=VAR */
+  secrets?: string[];
+  /** --network: RUN's network unless its own --network says (default: slirp4netns, as podman build) */
+  network?: NetworkMode;
   /** for pulling base images */
   creds?: string;
   authfile?: string;
@@ -193,6 +199,8 @@ interface Build {
   total: number;
   /** --platform (default: this machine's) */
   target: Platform;
+  /** --secret: what RUN --mount=type=secret can mount (never part of a cache key) */
+  secrets: Map<string, BuildSecret>;
 }
 
 type Containerfile = ReturnType<typeof parseContainerfile>;
@@ -229,6 +237,7 @@ export async function buildAction(req: BuildRequest): Promise<string> {
     },
     step: 0,
     target,
+    secrets: parseSecrets(req.secrets ?? []),
     total: needed.reduce((n, i) => n + 1 + cf.stages[i]!.instructions.length, 0),
   };
   try {
@@ -312,9 +321,12 @@ async function buildStep(b: Build, s: Step): Promise<string> {
   if (s.instr.kind === 'ARG') s.args.declare(s.instr, lookup);
   const x = s.instr.kind === 'ARG' ? s.instr : expandInstruction(s.instr, lookup);
   const from = x.kind === 'COPY' && x.from !== undefined ? await copyFromImage(b, x.from, x) : undefined;
+  // RUN --mount=from=...: the images it mounts are inputs of the step
+  const mountFroms = x.kind === 'RUN' ? await Promise.all(x.mounts.flatMap((m) => (m.from !== undefined && m.type !== 'cache' ? [mountFromImage(b, m.from, x)] : []))) : [];
   if (readsContext(x)) b.context ??= await contextDigest(b.contextDir);
   const output = {
     timestamp: req.timestamp ?? null,
+    ...(x.kind === 'RUN' ? { network: x.network ?? req.network ?? 'default' } : {}),
     dropOnBuild: s.dropOnBuild,
     ...(s.final ? { format: req.format ?? 'oci', edits: finalChanges(req), annotations: req.annotations ?? [] } : {}),
   };
@@ -325,6 +337,7 @@ async function buildStep(b: Build, s: Step): Promise<string> {
         ...(x.kind === 'RUN' || x.kind === 'ARG' ? { args: new Map([...s.args.values, ...s.args.proxyEnv()]) } : {}),
         ...(readsContext(x) ? { context: b.context! } : {}),
         ...(from !== undefined ? { from } : {}),
+        ...(mountFroms.length ? { mounts: mountFroms } : {}),
         output,
       })
     : undefined;
@@ -464,6 +477,11 @@ function keyValues(list: readonly string[]): Record<string, string> | undefined 
   return Object.fromEntries(list.map((kv) => { const { key, value } = keyValue(kv); return [key, value]; }));
 }
 
+/** The image RUN --mount=from= reads (a stage or an image, as COPY --from). */
+function mountFromImage(b: Build, name: string, x: Instruction): Promise<string> {
+  return copyFromImage(b, name, x);
+}
+
 /** The image COPY --from reads: a stage built before this one, else an image of the store. */
 async function copyFromImage(b: Build, name: string, x: Instruction): Promise<string> {
   const byName = b.cf.stages.find((st) => st.name === name.toLowerCase());
@@ -481,10 +499,19 @@ async function copyFromImage(b: Build, name: string, x: Instruction): Promise<st
 async function fileStep(b: Build, rec: ContainerRecord, x: Instruction, args: StageArgs, env: Map<string, string>, shell: string[], from: string | undefined): Promise<string> {
   if (x.kind === 'RUN') {
     const { argv, script } = runArgv(x, shell);
-    if (script) throw bad(`${x.loc.file}:${x.loc.line}: a RUN heredoc with a #! script is not supported yet`);
     // ARG values are the RUN's environment, below the image's ENV.
     const argEnv = [...args.values, ...args.proxyEnv()].filter(([k]) => !env.has(k)).map(([k, v]) => `${k}=${v}`);
-    const code = await runIn(b.store, rec, argv, { env: argEnv });
+    const network = x.network ?? b.req.network;
+    const code = await runStep(b.store, rec, {
+      argv,
+      ...(script ? { script } : {}),
+      env: argEnv,
+      mounts: x.mounts,
+      ...(network !== undefined ? { network } : {}),
+      contextDir: b.contextDir,
+      secrets: b.secrets,
+      resolveFrom: (from) => mountFromImage(b, from, x),
+    });
     if (code !== 0) throw new BuildRunError(`building at STEP "${x.source}": while running runtime: exit status ${code}`, code);
     // buildah's history: "|N K=V ... CMD" when the stage declared ARGs.
     const declared = [...args.declared].filter((k) => args.values.has(k)).sort().map((k) => `${k}=${args.values.get(k)}`);
