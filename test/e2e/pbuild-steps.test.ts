@@ -2,7 +2,9 @@
 // built CLIs as the unprivileged test user; the image they make runs under prun.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { FIXTURE, ok, oneLineError, requireBuild, run, tempDir } from './helpers.ts';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { FIXTURE, REGISTRY, ok, oneLineError, requireBuild, run, tempDir } from './helpers.ts';
 
 let root = '';
 const pbuild = (args: string[]) => run('pbuild', ['--root', root, ...args]);
@@ -43,6 +45,28 @@ test('commit: a new image with one more layer; under prun it has the changes, ow
   assert.is(r.stdout, 'built\n1000:1000\nvi-gone\n');
   const layers = (JSON.parse(ok(prun(['image', 'inspect', 'mine'])).stdout) as Array<{ RootFS: { Layers: string[] } }>)[0]!.RootFS.Layers;
   assert.is(layers.length, 2);
+});
+
+test('from scratch ("working-container"), commit --format docker --rm --iidfile; from pulls a missing image', () => {
+  const c = ok(pbuild(['from', 'scratch'])).stdout.trim();
+  assert.is(c, 'working-container');
+  ok(pbuild(['copy', c, '/bin/busybox', '/bin/busybox']));
+  ok(pbuild(['config', '--cmd', '/bin/busybox echo from-scratch', c]));
+  const iid = join(tempDir('pkit-iid'), 'iid');
+  const id = ok(pbuild(['commit', '--format', 'docker', '--rm', '--iidfile', iid, c, 'scratchy'])).stdout.trim();
+  assert.is(readFileSync(iid, 'utf8'), `sha256:${id}`);
+  assert.is(ok(pbuild(['containers', '-q'])).stdout.includes(c), false, '--rm removed the working container');
+  const img = (JSON.parse(ok(prun(['image', 'inspect', 'scratchy'])).stdout) as Array<{ ManifestType: string; RootFS: { Layers: string[] } }>)[0]!;
+  assert.is(img.ManifestType, 'application/vnd.docker.distribution.manifest.v2+json');
+  assert.is(img.RootFS.Layers.length, 1);
+  assert.is(ok(prun(['run', '--rm', '--network', 'none', 'scratchy'])).stdout, 'from-scratch\n');
+  const ref = `${REGISTRY}/e2e-from-${process.pid}/bb:1`;
+  ok(prun(['push', '--tls-verify=false', 'busybox', ref]), 'push');
+  const fresh = tempDir('pkit-from-pull');
+  const pulled = ok(run('pbuild', ['--root', fresh, 'from', '-q', '--tls-verify=false', ref])).stdout.trim();
+  assert.is(pulled, 'bb-working-container');
+  assert.is(ok(run('pbuild', ['--root', fresh, 'run', pulled, 'echo', 'ok'])).stdout, 'ok\n');
+  ok(run('pbuild', ['--root', fresh, 'rm', pulled]));
 });
 
 test('failures: unknown image, a prun container, no command, unknown container', () => {

@@ -17,6 +17,7 @@ import { expandInstruction, parseContainerfile, parseTrigger, runArgv, stageArgs
 import { applyConfigChanges, initialWorkingConfig, readWorkingConfig, saveWorkingConfig, type ConfigChange, type WorkingConfig } from './config.ts';
 import { cacheable, contextDigest, readEntry, readsContext, stepKey, writeEntry } from './build-cache.ts';
 import { configChanges, DEFAULT_SHELL, envMap } from './build-instructions.ts';
+import { pullBaseImages } from './base-image.ts';
 import { exportImage, parseOutput } from './build-output.ts';
 import { copyInto } from './copy.ts';
 import { runStep } from './run-mounts.ts';
@@ -124,51 +125,6 @@ function parseBuildArgs(values: string[]): Map<string, string> {
     else if (process.env[v] !== undefined) out.set(v, process.env[v]!);
   }
   return out;
-}
-
-/** The --pull policy: always, missing (the default) or never ("true"/"false" as podman). */
-function pullPolicy(req: BuildRequest): 'always' | 'missing' | 'never' {
-  if (req.pull === 'true' || req.pull === 'always') return 'always';
-  if (req.pull === 'never') return 'never';
-  return 'missing';
-}
-
-/**
- * Pulls the base images the needed stages name, as --pull wants, before the build opens the
- * store (the pull opens it itself, with the rootless hooks).
- */
-async function pullBaseImages(bases: Array<{ ref: string; platform: Platform }>, req: BuildRequest): Promise<void> {
-  const policy = pullPolicy(req);
-  if (policy === 'never') return;
-  const seen = new Set<string>();
-  for (const { ref, platform } of bases) {
-    if (seen.has(ref)) continue;
-    seen.add(ref);
-    if (policy === 'missing') {
-      const store = openStore(req.root);
-      try {
-        await findImage(store, ref);
-        continue;
-      } catch (err) {
-        if (!(err instanceof StoreError) || err.code !== 'PKIT_NOT_FOUND') throw err;
-      } finally {
-        store.close();
-      }
-    }
-    const { pullImages } = await import('@pkit/cli-common/pull');
-    await pullImages(
-      {
-        root: req.root,
-        image: ref,
-        quiet: req.quiet,
-        tlsVerify: req.tlsVerify,
-        creds: req.creds,
-        authfile: req.authfile,
-        platform: { os: platform.os, architecture: platform.architecture, ...(platform.variant ? { variant: platform.variant } : {}) },
-      },
-      openStore,
-    );
-  }
 }
 
 /** --platform OS/ARCH[/VARIANT], or --os/--arch/--variant over this machine's: the target. */

@@ -27,7 +27,8 @@ import { lookupInLayers } from '@pkit/storage/layers/overlay-lookup';
 import { runtimeBinary, startContainer } from '@pkit/runtime/run';
 import { rootlessStoreHooksFrom } from '@pkit/runtime/store-hooks';
 import { initialWorkingConfig, readWorkingConfig } from './config.ts';
-import { writeImage, type ImageFormat } from './image-write.ts';
+import { hostPlatform } from '../containerfile/index.ts';
+import { scratchImage, writeImage, type ImageFormat } from './image-write.ts';
 
 const tools = () => upperLayerToolsFrom(import.meta.url);
 
@@ -44,7 +45,8 @@ export function helper(): string {
 
 /** buildah's names: IMAGE-working-container, then -1, -2, ... when taken. */
 async function freeName(store: Store, image: string): Promise<string> {
-  const base = `${basename(image.replace(/[@:][^/]*$/, '')).replace(/[^a-zA-Z0-9_.-]/g, '_')}-working-container`;
+  // buildah: "working-container" for scratch
+  const base = image === '' ? 'working-container' : `${basename(image.replace(/[@:][^/]*$/, '')).replace(/[^a-zA-Z0-9_.-]/g, '_')}-working-container`;
   const taken = new Set((await store.containers.list()).map((c) => c.name));
   if (!taken.has(base)) return base;
   for (let i = 1; ; i++) if (!taken.has(`${base}-${i}`)) return `${base}-${i}`;
@@ -61,8 +63,9 @@ export async function findWorking(store: Store, query: string): Promise<Containe
   return rec;
 }
 
-/** `pbuild from IMAGE`: returns the new working container's name. */
-export async function fromImage(store: Store, image: string, name?: string): Promise<string> {
+/** `pbuild from IMAGE` (or `scratch`: an empty image): returns the new working container's name. */
+export async function fromImage(store: Store, from: string, name?: string): Promise<string> {
+  const image = from === 'scratch' ? await scratchImage(store, hostPlatform()) : from;
   const h = helper();
   const idmap = computeIDMappings(currentIdmapHost());
   const network = parseNetwork('slirp4netns');
@@ -70,7 +73,7 @@ export async function fromImage(store: Store, image: string, name?: string): Pro
   const setup = networkSetup(network, [], netTools);
   const created = await createContainer(store, {
     image,
-    name: name ?? (await freeName(store, image)),
+    name: name ?? (await freeName(store, from === 'scratch' ? '' : image)),
     idmap,
     run: { args: ['/bin/sh'], network, networkTools: netTools },
     meta: { builder: true },
