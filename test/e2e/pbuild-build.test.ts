@@ -4,7 +4,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FIXTURE, REGISTRY, ok, oneLineError, requireBuild, run, tempDir } from './helpers.ts';
+import { spawnSync } from 'node:child_process';
+import { FIXTURE, REGISTRY, ok, oneLineError, requireBuild, run, start, tempDir } from './helpers.ts';
 
 let root = '';
 const pbuild = (args: string[], input?: string) => run('pbuild', ['--root', root, ...args], input === undefined ? {} : { input });
@@ -116,6 +117,19 @@ test('a failing RUN: podman\'s error line, its exit status, nothing tagged, no w
   assert.match(r.stdout, /before/);
   assert.not.match(ok(prun(['images'])).stdout, /broken/);
   assert.is(ok(pbuild(['containers', '-q'])).stdout, '');
+});
+
+test('an interrupted build (SIGTERM during a RUN) stops the RUN, removes its working container and exits 143', async () => {
+  const ctx = context({ Containerfile: 'FROM busybox\nRUN echo started; sleep 60\n' });
+  const b = start('pbuild', ['--root', root, 'build', '-t', 'interrupted', ctx]);
+  let out = '';
+  await new Promise<void>((resolve) => b.child.stdout.on('data', (d) => { out += d; if (out.includes('started')) resolve(); }));
+  b.child.kill('SIGTERM');
+  assert.is(await b.done, 143, b.stderr());
+  assert.is(ok(pbuild(['containers', '-q'])).stdout, '', 'no working container is left');
+  assert.not.match(ok(prun(['images'])).stdout, /interrupted/);
+  const sleeping = spawnSync('pgrep', ['-u', String(process.getuid!()), '-f', 'sleep 60'], { encoding: 'utf8' });
+  assert.is(sleeping.stdout, '', 'the RUN was stopped');
 });
 
 test('a base image missing from the store is pulled (--pull missing); --pull never refuses', () => {

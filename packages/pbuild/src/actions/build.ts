@@ -23,6 +23,7 @@ import { copyInto } from './copy.ts';
 import { runStep } from './run-mounts.ts';
 import { parseSecrets, type BuildSecret } from './secrets.ts';
 import { scratchImage, writeImage, type ImageFormat } from './image-write.ts';
+import { guardInterrupts, type InterruptGuard } from './interrupt.ts';
 import { commit, ensureWorkingDir, findWorking, fromImage, openStore, removeWorking } from './working.ts';
 
 export interface BuildRequest {
@@ -155,6 +156,8 @@ interface Build {
   total: number;
   /** --platform (default: this machine's) */
   target: Platform;
+  /** the working containers to remove when the build is interrupted */
+  guard: InterruptGuard;
   /** --secret: what RUN --mount=type=secret can mount (never part of a cache key) */
   secrets: Map<string, BuildSecret>;
 }
@@ -194,6 +197,7 @@ export async function buildAction(req: BuildRequest): Promise<string> {
     step: 0,
     target,
     secrets: parseSecrets(req.secrets ?? []),
+    guard: guardInterrupts(store),
     total: needed.reduce((n, i) => n + 1 + cf.stages[i]!.instructions.length, 0),
   };
   try {
@@ -209,6 +213,7 @@ export async function buildAction(req: BuildRequest): Promise<string> {
     if (req.iidfile !== undefined) writeFileSync(req.iidfile, finalId);
     return id;
   } finally {
+    b.guard.dispose();
     rmSync(b.scratch, { recursive: true, force: true });
     store.close();
   }
@@ -316,8 +321,7 @@ async function buildStep(b: Build, s: Step): Promise<string> {
   };
   let image: string;
   if (x.kind === 'RUN' || x.kind === 'COPY' || x.kind === 'ADD') {
-    const rec = await findWorking(store, await fromImage(store, s.parent));
-    try {
+    image = await withWorking(b, s.parent, async (rec) => {
       const createdBy = await fileStep(b, rec, x, s.args, env, shell, from);
       const after = (await store.containers.get(rec.id)) ?? rec;
       const saved = await saveWorkingConfig(store, after, configEdits(await readWorkingConfig(store, after)));
@@ -329,10 +333,8 @@ async function buildStep(b: Build, s: Step): Promise<string> {
         ...(timestamp !== undefined ? { timestamp } : {}),
         ...(annotations ? { annotations } : {}),
       });
-      image = made.id;
-    } finally {
-      await removeWorking(store, rec);
-    }
+      return made.id;
+    });
   } else {
     const changes = x.kind === 'ARG' ? [] : configChanges(x, shell);
     if (changes === undefined) throw bad(`${x.loc.file}:${x.loc.line}: ${x.kind} is not supported by pbuild build yet`);
@@ -362,10 +364,9 @@ async function buildStep(b: Build, s: Step): Promise<string> {
  */
 async function squashedStage(b: Build, base: string, comment: string, steps: Instruction[], args: StageArgs): Promise<string> {
   const { store, req } = b;
-  const rec = await findWorking(store, await fromImage(store, base));
-  // the record as the last step left it (it keeps the image config the steps change)
-  const current = async () => (await store.containers.get(rec.id)) ?? rec;
-  try {
+  return withWorking(b, base, async (rec) => {
+    // the record as the last step left it (it keeps the image config the steps change)
+    const current = async () => (await store.containers.get(rec.id)) ?? rec;
     const done: string[] = [];
     const baseOnBuild = (await readWorkingConfig(store, rec)).config.OnBuild?.length;
     for (const instr of steps) {
@@ -400,8 +401,18 @@ async function squashedStage(b: Build, base: string, comment: string, steps: Ins
       ...(annotations ? { annotations } : {}),
     });
     return made.id;
+  });
+}
+
+/** A working container on `image` for `fn`, removed afterwards (also when the build is interrupted). */
+async function withWorking<T>(b: Build, image: string, fn: (rec: ContainerRecord) => Promise<T>): Promise<T> {
+  const rec = await findWorking(b.store, await fromImage(b.store, image));
+  b.guard.hold(rec);
+  try {
+    return await fn(rec);
   } finally {
-    await removeWorking(store, rec);
+    await removeWorking(b.store, rec);
+    b.guard.release(rec);
   }
 }
 
