@@ -7,33 +7,13 @@
 // nothing before. Entries live in <root>/build-cache/<key>.json and count only while their
 // image exists.
 import { createHash } from 'node:crypto';
-import { createReadStream, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Instruction } from '../containerfile/index.ts';
 
 export interface CacheEntry {
   /** the image the step made */
   image: string;
-}
-
-/** sha256 over the context's tree: names, modes, sizes, link targets and contents, in order. */
-export async function contextDigest(dir: string): Promise<string> {
-  const h = createHash('sha256');
-  const walk = async (rel: string): Promise<void> => {
-    for (const name of readdirSync(join(dir, rel)).sort()) {
-      const p = rel ? `${rel}/${name}` : name;
-      const st = lstatSync(join(dir, p));
-      h.update(`${p}\0${st.mode}\0${st.size}\0`);
-      if (st.isSymbolicLink()) h.update(readlinkSync(join(dir, p)));
-      else if (st.isDirectory()) await walk(p);
-      else if (st.isFile()) {
-        for await (const chunk of createReadStream(join(dir, p))) h.update(chunk as Buffer);
-      }
-      h.update('\0');
-    }
-  };
-  await walk('');
-  return h.digest('hex');
 }
 
 /** Whether a step reads the build context (COPY/ADD of paths without --from, RUN --mount=type=bind without from). */

@@ -15,7 +15,9 @@ import type { ContainerRecord } from '@pkit/storage/container-store';
 import { readImageConfig } from '@pkit/runtime/container-run';
 import { expandInstruction, parseContainerfile, parseTrigger, runArgv, stageArgs, stagesForTarget, unusedBuildArgs, hostPlatform, parsePlatform, type ArgInstruction, type Instruction, type NetworkMode, type Platform, type StageArgs } from '../containerfile/index.ts';
 import { applyConfigChanges, initialWorkingConfig, readWorkingConfig, saveWorkingConfig, type ConfigChange, type WorkingConfig } from './config.ts';
-import { cacheable, contextDigest, readEntry, readsContext, stepKey, writeEntry } from './build-cache.ts';
+import { cacheable, readEntry, readsContext, stepKey, writeEntry } from './build-cache.ts';
+import { loadIgnore, type PathMatcher } from '../context/ignore.ts';
+import { sourcesDigest } from '../context/sources-digest.ts';
 import { configChanges, DEFAULT_SHELL, envMap } from './build-instructions.ts';
 import { pullBaseImages } from './base-image.ts';
 import { exportImage, parseOutput } from './build-output.ts';
@@ -53,6 +55,8 @@ export interface BuildRequest {
   from?: string;
   /** --env KEY=VALUE: set in the built image's config */
   env?: string[];
+  /** --ignorefile: instead of the context's .containerignore/.dockerignore */
+  ignoreFile?: string;
   /** -o/--output: export the image's files too (build-output.ts) */
   output?: string;
   /** the target platform: --platform, or --os/--arch/--variant */
@@ -82,13 +86,20 @@ function bad(message: string): StoreError {
   return new StoreError(message, 'PKIT_BAD_INPUT');
 }
 
-/** The Containerfile's text and the name errors use: -f FILE, -f - (stdin), else CONTEXT's. */
-function readContainerfile(contextDir: string, file: string | undefined): { text: string; name: string } {
+/**
+ * The Containerfile's text, the name errors use and its path: -f FILE (relative to the current
+ * directory, else to the context, as buildah), -f - (stdin), else CONTEXT's Containerfile or
+ * Dockerfile.
+ */
+function readContainerfile(contextDir: string, file: string | undefined): { text: string; name: string; path?: string } {
   if (file === '-') return { text: readFileSync(0, 'utf8'), name: 'stdin' };
-  const path = file !== undefined ? resolve(file) : ['Containerfile', 'Dockerfile'].map((n) => join(contextDir, n)).find((p) => existsSync(p));
+  const path =
+    file !== undefined
+      ? [resolve(file), resolve(contextDir, file)].find((p) => existsSync(p)) ?? resolve(file)
+      : ['Containerfile', 'Dockerfile'].map((n) => join(contextDir, n)).find((p) => existsSync(p));
   if (path === undefined) throw bad(`no Containerfile or Dockerfile in ${contextDir}: give one with -f FILE`);
   try {
-    return { text: readFileSync(path, 'utf8'), name: basename(path) };
+    return { text: readFileSync(path, 'utf8'), name: basename(path), path };
   } catch (err) {
     throw bad(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
   }
@@ -143,6 +154,8 @@ interface Build {
   cf: Containerfile;
   buildArgs: Map<string, string>;
   contextDir: string;
+  /** the context's .containerignore/.dockerignore (or --ignorefile) */
+  ignore: PathMatcher;
   /** a private temp dir: heredoc sources are written there */
   scratch: string;
   /** the image each built stage ended with */
@@ -150,8 +163,6 @@ interface Build {
   /** the ARG scope each built stage ended with (a stage FROM it inherits it) */
   stageScope: Map<number, StageArgs>;
   say: (line: string) => void;
-  /** the content digest of the context, once a step needed it */
-  context?: string;
   step: number;
   total: number;
   /** --platform (default: this machine's) */
@@ -165,10 +176,26 @@ interface Build {
 type Containerfile = ReturnType<typeof parseContainerfile>;
 
 export async function buildAction(req: BuildRequest): Promise<string> {
-  const contextDir = resolve(req.context);
-  if (!existsSync(contextDir) || !statSync(contextDir).isDirectory()) throw bad(`build context ${req.context}: not a directory`);
+  if (req.context !== '-') {
+    const contextDir = resolve(req.context);
+    if (!existsSync(contextDir) || !statSync(contextDir).isDirectory()) throw bad(`build context ${req.context}: not a directory`);
+    return buildIn(req, contextDir);
+  }
+  // `pbuild build -`: the context is a tar (or a lone Containerfile) on stdin
+  if (req.file === '-') throw bad('the build context and the Containerfile cannot both come from stdin: give -f FILE or a context directory');
+  const { stdinContext } = await import('../context/stdin-context.ts');
+  const sc = await stdinContext();
+  try {
+    return await buildIn(req, sc.dir);
+  } finally {
+    sc.cleanup();
+  }
+}
+
+async function buildIn(req: BuildRequest, contextDir: string): Promise<string> {
   const output = req.output !== undefined ? parseOutput(req.output) : undefined;
-  const { text, name } = readContainerfile(contextDir, req.file);
+  const { text, name, path } = readContainerfile(contextDir, req.file);
+  const ignore = loadIgnore(contextDir, { ...(req.ignoreFile !== undefined ? { ignoreFile: req.ignoreFile } : {}), ...(path !== undefined ? { containerfile: path } : {}) });
   const buildArgs = parseBuildArgs(req.buildArgs);
   const target = targetPlatform(req);
   const cf = parseContainerfile(text, { file: name, buildArgs, platform: { target } });
@@ -187,6 +214,7 @@ export async function buildAction(req: BuildRequest): Promise<string> {
     cf,
     buildArgs,
     contextDir,
+    ignore,
     scratch: mkdtempSync(join(tmpdir(), 'pbuild-')),
     stageImage: new Map(),
     stageScope: new Map(),
@@ -284,7 +312,7 @@ async function buildStep(b: Build, s: Step): Promise<string> {
   const from = x.kind === 'COPY' && x.from !== undefined ? await copyFromImage(b, x.from, x) : undefined;
   // RUN --mount=from=...: the images it mounts are inputs of the step
   const mountFroms = x.kind === 'RUN' ? await Promise.all(x.mounts.flatMap((m) => (m.from !== undefined && m.type !== 'cache' ? [mountFromImage(b, m.from, x)] : []))) : [];
-  if (readsContext(x)) b.context ??= await contextDigest(b.contextDir);
+  const context = readsContext(x) ? await contextRead(b, x) : undefined;
   const output = {
     timestamp: req.timestamp ?? null,
     ...(x.kind === 'RUN' ? { network: x.network ?? req.network ?? 'default' } : {}),
@@ -296,7 +324,7 @@ async function buildStep(b: Build, s: Step): Promise<string> {
         parent: s.parent,
         instruction: x,
         ...(x.kind === 'RUN' || x.kind === 'ARG' ? { args: new Map([...s.args.values, ...s.args.proxyEnv()]) } : {}),
-        ...(readsContext(x) ? { context: b.context! } : {}),
+        ...(context !== undefined ? { context } : {}),
         ...(from !== undefined ? { from } : {}),
         ...(mountFroms.length ? { mounts: mountFroms } : {}),
         output,
@@ -444,6 +472,17 @@ function keyValues(list: readonly string[]): Record<string, string> | undefined 
   return Object.fromEntries(list.map((kv) => { const { key, value } = keyValue(kv); return [key, value]; }));
 }
 
+/** The content digest of the context files a step reads (COPY/ADD sources, RUN bind mounts). */
+async function contextRead(b: Build, x: Instruction): Promise<string> {
+  if (x.kind === 'RUN') {
+    const binds = x.mounts.filter((m) => m.type === 'bind' && m.from === undefined).map((m) => m.source ?? '.');
+    return sourcesDigest(b.contextDir, binds);
+  }
+  if (x.kind !== 'COPY' && x.kind !== 'ADD') return '';
+  const paths = x.sources.flatMap((s) => (s.kind === 'path' ? [s.path] : []));
+  return sourcesDigest(b.contextDir, paths, { ignore: b.ignore, excludes: x.excludes, parents: x.kind === 'COPY' && x.parents, add: x.kind === 'ADD' });
+}
+
 /** The image RUN --mount=from= reads (a stage or an image, as COPY --from). */
 function mountFromImage(b: Build, name: string, x: Instruction): Promise<string> {
   return copyFromImage(b, name, x);
@@ -504,6 +543,12 @@ async function fileStep(b: Build, rec: ContainerRecord, x: Instruction, args: St
     ...(x.chmod !== undefined ? { chmod: x.chmod } : {}),
     ...(from !== undefined ? { from } : {}),
     ...(x.kind === 'ADD' ? { add: true } : {}),
+    // the ignore file covers the context only (not heredocs or --from), as buildah
+    ...(heredocs.length || from !== undefined ? {} : { ignore: b.ignore }),
+    ...(x.excludes.length ? { excludes: x.excludes } : {}),
+    ...(x.kind === 'COPY' && x.parents ? { parents: true } : {}),
+    ...(x.kind === 'ADD' && x.checksum !== undefined ? { checksum: x.checksum } : {}),
+    ...(x.link ? { link: true } : {}),
   });
   const what = sources.length === 1 && !sources[0]!.endsWith('/') ? 'file' : 'multi';
   return `/bin/sh -c #(nop) ${x.kind} ${what}:${copied.digest.replace(/^sha256:/, '')} in ${x.dest} `;

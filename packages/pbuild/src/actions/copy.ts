@@ -13,12 +13,20 @@
 //   owned as --chown says);
 // - add: a local tar (plain, gzip, bzip2, xz or zstd: told by its content, not its name) is
 //   extracted at DEST, keeping its owners unless --chown; an http(s) URL is downloaded
-//   (mode 0600 unless --chmod) and never extracted.
+//   (mode 0600 unless --chmod) and never extracted; --checksum=sha256:HEX verifies the download
+//   (or, beyond docker and buildah, which allow it for URLs only, a local file) before any of it
+//   reaches the container;
+// - host sources: ../context/sources.ts expands and walks them (the build cache's
+//   sources-digest.ts reads the same entries): Go's glob rules, a leading `/` and `..` confined
+//   to the context, the context's .containerignore/.dockerignore (`ignore`: excluded paths are
+//   never copied; a SRC with nothing left fails as a missing file, as buildah), --exclude
+//   (paths as they land under DEST), --parents (each source keeps its path from the context
+//   root, or from a `/./` in SRC, under DEST, which is then a directory).
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes, type Hash } from 'node:crypto';
-import { createReadStream, createWriteStream, globSync, lstatSync, mkdtempSync, openSync, readSync, closeSync, realpathSync, statSync, type Stats } from 'node:fs';
+import { createReadStream, createWriteStream, mkdtempSync, openSync, readSync, closeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, dirname, isAbsolute, join, posix, relative, resolve, sep } from 'node:path';
+import { basename, join, posix } from 'node:path';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ContainerRecord } from '@pkit/storage/container-store';
@@ -27,6 +35,8 @@ import { removeTree } from '@pkit/storage/fsutil';
 import type { Store } from '@pkit/storage/store';
 import { collectStderr, containerFiles, exitCodeOf, reasons, renameTransform, spawnTar, statPath, type ContainerFs, type ScriptProcess } from '@pkit/runtime/container-files';
 import { resolveContainerUser } from '@pkit/runtime/image-user';
+import { excludeMatcher, type PathMatcher } from '../context/ignore.ts';
+import { expandHostSources, isUrl, sourceEntries, tarBase, type HostSource, type SourceEntry, type SourceFilters } from '../context/sources.ts';
 import { readWorkingConfig } from './config.ts';
 import { containerLayers, fromImage, helper, isWorking, removeWorking } from './working.ts';
 
@@ -41,6 +51,20 @@ export interface CopyOptions {
   from?: string;
   /** ADD: local tar archives are extracted, http(s) URLs downloaded. */
   add?: boolean;
+  /** The context's .containerignore/.dockerignore (context/ignore.ts loadIgnore); host sources only. */
+  ignore?: PathMatcher;
+  /** COPY/ADD --exclude patterns, matched against the paths files get under DEST. */
+  excludes?: readonly string[];
+  /** COPY --parents: keep each source's path from the context (or from a `/./` in it). */
+  parents?: boolean;
+  /** ADD --checksum=sha256:HEX (also sha384, sha512): the one source must have this digest. */
+  checksum?: string;
+  /**
+   * COPY/ADD --link: accepted. pbuild writes the files into the container as without it: the
+   * image has the same files (buildkit's independent layer is a cache and rebase optimisation;
+   * unlike it, a symbolic link on DEST's path is followed inside the container, as without --link).
+   */
+  link?: boolean;
 }
 
 export interface CopyResult {
@@ -48,29 +72,43 @@ export interface CopyResult {
   digest: string;
 }
 
-type Compression = 'none' | 'gzip' | 'bzip2' | 'xz' | 'zstd';
+export type Compression = 'none' | 'gzip' | 'bzip2' | 'xz' | 'zstd';
 
 type Source =
-  | { kind: 'host'; given: string; path: string; isDir: boolean; name: string; archive?: Compression }
-  | { kind: 'url'; given: string; url: URL; name: string }
-  | { kind: 'container'; given: string; path: string; isDir: boolean; name: string };
+  | { kind: 'host'; given: string; item: HostSource; isDir: boolean; name: string; kept?: string; archive?: Compression }
+  | { kind: 'url'; given: string; url: URL; name: string; kept?: undefined }
+  | { kind: 'container'; given: string; path: string; isDir: boolean; name: string; kept?: string };
 
 const GLOB = /[*?[]/;
 const DECOMPRESS: Record<Exclude<Compression, 'none'>, string> = { gzip: 'gzip', bzip2: 'bzip2', xz: 'xz', zstd: 'zstd' };
+const CHECKSUM_HEX: Record<string, number> = { sha256: 64, sha384: 96, sha512: 128 };
 
 const missing = (src: string) => new StoreError(`"${src}": no such file or directory`, 'PKIT_NOT_FOUND');
 
-function lstatOrUndefined(p: string): Stats | undefined {
-  try {
-    return lstatSync(p);
-  } catch {
-    return undefined;
+/** ADD --checksum: ALGORITHM:HEX as in an OCI digest. */
+export function parseChecksum(value: string): { algorithm: string; hex: string } {
+  const m = /^([a-z0-9]+):([0-9a-f]+)$/.exec(value);
+  if (!m || CHECKSUM_HEX[m[1]!] !== m[2]!.length) {
+    throw new StoreError(`invalid --checksum "${value}": expected sha256: and 64 lowercase hex digits (or sha384:, sha512:)`, 'PKIT_BAD_INPUT');
   }
+  return { algorithm: m[1]!, hex: m[2]! };
 }
 
-function inside(dir: string, p: string): boolean {
-  const rel = relative(dir, p);
-  return rel === '' || (!rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel));
+function checksumMismatch(what: string, want: { algorithm: string; hex: string }, got: string): StoreError {
+  return new StoreError(`checksum mismatch for ${what}: expected ${want.algorithm}:${want.hex}, got ${want.algorithm}:${got}`, 'PKIT_DIGEST_MISMATCH');
+}
+
+/** The digest of a host file, streamed. */
+async function fileDigest(path: string, algorithm: string): Promise<string> {
+  const h = createHash(algorithm);
+  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
+
+/** --parents for a path in a container: what follows a `/./` in it, else the path from the root. */
+function keptFromRoot(src: string): string {
+  const cut = src.indexOf('/./');
+  return posix.normalize(`/${cut >= 0 ? src.slice(cut + 3) : src}`).slice(1);
 }
 
 /** buildah's --chmod: an octal mode. */
@@ -134,48 +172,33 @@ async function archiveKind(path: string): Promise<Compression | undefined> {
   return looksLikeTar(block) ? c : undefined;
 }
 
-/** The host sources, globs expanded, relative to `base`; none may leave `contextDir`. */
-async function hostSources(sources: readonly string[], opts: CopyOptions): Promise<Source[]> {
-  const base = resolve(opts.contextDir ?? process.cwd());
-  const realBase = opts.contextDir ? realpathSync(base) : base;
+/** The host sources in order: URLs (ADD) as they are, paths expanded by context/sources.ts. */
+async function hostSources(sources: readonly string[], opts: CopyOptions, filters: SourceFilters): Promise<Source[]> {
   const out: Source[] = [];
   for (const src of sources) {
-    if (opts.add && /^https?:\/\//i.test(src)) {
+    if (opts.add && isUrl(src)) {
       const url = new URL(src);
       out.push({ kind: 'url', given: src, url, name: posix.basename(decodeURIComponent(url.pathname)) });
       continue;
     }
-    const matches = GLOB.test(src) ? globSync(src, { cwd: base }).sort() : [src];
-    if (matches.length === 0) throw missing(src);
-    for (const m of matches) {
-      const abs = resolve(base, m);
-      if (opts.contextDir && !inside(base, abs)) throw new StoreError(`"${src}" is outside the build context ${base}`, 'PKIT_BAD_INPUT');
-      if (!lstatOrUndefined(abs)) throw missing(src);
-      let real: string;
-      let st: Stats;
-      try {
-        real = realpathSync(abs);
-        st = statSync(real);
-      } catch {
-        throw new StoreError(`"${src}": a symbolic link that leads nowhere`, 'PKIT_NOT_FOUND');
-      }
-      if (opts.contextDir && !inside(realBase, real)) throw new StoreError(`"${src}" leads outside the build context ${base}`, 'PKIT_BAD_INPUT');
-      const archive = opts.add && st.isFile() ? await archiveKind(real) : undefined;
-      out.push({ kind: 'host', given: src, path: real, isDir: st.isDirectory(), name: basename(abs), ...(archive ? { archive } : {}) });
+    for (const item of expandHostSources([src], { ...filters, contextDir: opts.contextDir })) {
+      const archive = opts.add && !item.isDir ? await archiveKind(item.real) : undefined;
+      out.push({ kind: 'host', given: src, item, isDir: item.isDir, name: item.name, ...(item.kept !== undefined ? { kept: item.kept } : {}), ...(archive ? { archive } : {}) });
     }
   }
   return out;
 }
 
 /** Sources in another container's filesystem (paths from its root). */
-async function containerSources(fs: ContainerFs, sources: readonly string[]): Promise<Source[]> {
+async function containerSources(fs: ContainerFs, sources: readonly string[], parents: boolean): Promise<Source[]> {
   const out: Source[] = [];
   for (const src of sources) {
     if (GLOB.test(src)) throw new StoreError(`"${src}": wildcards are not supported with --from yet: name the files`, 'PKIT_BAD_INPUT');
     const st = await statPath(fs, 'stat', [posix.resolve('/', src)]);
     if (st.code === 3 || st.kind === 'missing') throw missing(src);
     if (st.code !== 0) throw new StoreError(`"${src}": ${reasons(st.stderr).join('; ') || `exit ${st.code}`}`, 'PKIT_NOT_FOUND');
-    out.push({ kind: 'container', given: src, path: st.resolved, isDir: st.kind === 'dir', name: posix.basename(st.resolved) });
+    const kept = parents ? keptFromRoot(src) : undefined;
+    out.push({ kind: 'container', given: src, path: st.resolved, isDir: st.kind === 'dir', name: posix.basename(st.resolved), ...(kept !== undefined ? { kept } : {}) });
   }
   return out;
 }
@@ -197,6 +220,8 @@ interface Producer {
   stream: Readable;
   process?: ScriptProcess;
   what: string;
+  /** Feeding the producer its input (a file list): settles with why that failed, if it did. */
+  fed?: Promise<Error | undefined>;
 }
 
 /** Streams `producer` into the container's `put` of `dir`; fails with tar's words. */
@@ -210,8 +235,10 @@ async function transfer(fs: ContainerFs, producer: Producer, dir: string, transf
     () => undefined,
     (err: unknown) => err as Error,
   );
-  const [producerCode, consumerCode, movedErr] = await Promise.all([producer.process?.exitCode ?? 0, consumer.exitCode, moved]);
+  const [producerCode, consumerCode, movedErr, fedErr] = await Promise.all([producer.process?.exitCode ?? 0, consumer.exitCode, moved, producer.fed]);
   const failures: string[] = [];
+  // A file list that broke off would leave tar with half of it: never a success.
+  if (fedErr) failures.push(fedErr.message);
   if (consumerCode !== 0) failures.push(...(reasons(consumerErr()).length ? reasons(consumerErr()) : [`exit ${consumerCode}`]));
   if (producerCode !== 0 && !(consumerCode !== 0 && producerCode === 141)) failures.push(...(reasons(producerErr()).length ? reasons(producerErr()) : [`exit ${producerCode}`]));
   if (!failures.length && movedErr && !producer.process) failures.push(movedErr.message);
@@ -226,6 +253,26 @@ function hostTar(dir: string, member: string, owner: { uid: number; gid: number 
   return { stream: p.child.stdout!, process: p, what };
 }
 
+/** A tar of exactly `entries` (names relative to `dir`, in order), read by tar from a list on its stdin. */
+function hostTarOf(dir: string, entries: Iterable<SourceEntry>, owner: { uid: number; gid: number } | undefined, mode: string | undefined, what: string): Producer {
+  const args = ['-C', dir, '-cf', '-', '--numeric-owner', '--no-unquote'];
+  if (owner) args.push(`--owner=:${owner.uid}`, `--group=:${owner.gid}`);
+  if (mode) args.push(`--mode=${mode}`);
+  const p = spawnTar([...args, '--no-recursion', '--null', '--verbatim-files-from', '-T', '-'], ['pipe', 'pipe', 'pipe']);
+  const stdin = p.child.stdin!;
+  stdin.on('error', () => {}); // tar gone: its exit code says why
+  const names = Readable.from(
+    (function* () {
+      for (const e of entries) yield Buffer.from(`${e.member}\0`);
+    })(),
+  );
+  const fed = pipeline(names, stdin).then(
+    () => undefined,
+    (err: unknown) => ((err as NodeJS.ErrnoException).code === 'EPIPE' ? undefined : (err as Error)),
+  );
+  return { stream: p.child.stdout!, process: p, what, fed };
+}
+
 function decompressed(path: string, c: Compression, what: string): Producer {
   if (c === 'none') return { stream: createReadStream(path), what };
   const child = spawn(DECOMPRESS[c], ['-dc', '--', path], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -235,8 +282,8 @@ function decompressed(path: string, c: Compression, what: string): Producer {
   return { stream: child.stdout, process: { child, exitCode }, what };
 }
 
-/** Downloads an ADD URL to `dir/name` (streamed to disk). */
-async function download(url: URL, dir: string, name: string): Promise<string> {
+/** Downloads an ADD URL to `dir/name` (streamed to disk), checking `checksum` when given. */
+async function download(url: URL, dir: string, name: string, checksum?: { algorithm: string; hex: string }): Promise<string> {
   let res: Response;
   try {
     res = await fetch(url, { redirect: 'follow' });
@@ -245,7 +292,12 @@ async function download(url: URL, dir: string, name: string): Promise<string> {
   }
   if (!res.ok || !res.body) throw new StoreError(`cannot download ${url.href}: HTTP ${res.status} ${res.statusText}`, 'PKIT_NETWORK');
   const file = join(dir, name);
-  await pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), createWriteStream(file, { mode: 0o600 }));
+  const h = createHash(checksum?.algorithm ?? 'sha256');
+  await pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), new Digester(h), createWriteStream(file, { mode: 0o600 }));
+  if (checksum) {
+    const got = h.digest('hex');
+    if (got !== checksum.hex) throw checksumMismatch(url.href, checksum, got);
+  }
   return file;
 }
 
@@ -282,6 +334,12 @@ async function fromSide(store: Store, from: string): Promise<{ fs: ContainerFs; 
 export async function copyInto(store: Store, rec: ContainerRecord, sources: readonly string[], dest: string, opts: CopyOptions = {}): Promise<CopyResult> {
   if (sources.length === 0) throw new StoreError('nothing to copy: give at least one SRC before DEST', 'PKIT_USAGE');
   const mode = opts.chmod !== undefined ? checkMode(opts.chmod) : undefined;
+  const checksum = opts.checksum !== undefined ? parseChecksum(opts.checksum) : undefined;
+  if (checksum && !opts.add) throw new StoreError('--checksum is for ADD (pbuild add): COPY does not take it', 'PKIT_USAGE');
+  if (checksum && sources.length !== 1) throw new StoreError('--checksum needs exactly one source', 'PKIT_USAGE');
+  const exclude = excludeMatcher(opts.excludes ?? []);
+  if (opts.from !== undefined && exclude) throw new StoreError('--exclude with --from is not supported yet: copy the files by name', 'PKIT_USAGE');
+  const filters: SourceFilters = { ignore: opts.ignore, exclude, parents: opts.parents };
   const fs = containerFiles(store, rec, { helper: helper() });
   const wc = await readWorkingConfig(store, rec);
   const owner = opts.chown ? (await resolveContainerUser(containerLayers(fs.spec), opts.chown)).user : { uid: 0, gid: 0 };
@@ -290,14 +348,34 @@ export async function copyInto(store: Store, rec: ContainerRecord, sources: read
   const scratch: string[] = [];
   const hash = createHash('sha256');
   try {
-    const items = from ? await containerSources(from.fs, sources) : await hostSources(sources, opts);
+    const items = from ? await containerSources(from.fs, sources, opts.parents ?? false) : await hostSources(sources, opts, filters);
+    if (checksum && items.length !== 1) throw new StoreError(`--checksum needs exactly one source: "${sources[0]}" matches ${items.length}`, 'PKIT_USAGE');
     const destPath = posix.resolve(wc.config.WorkingDir || '/', dest);
     const fail = (r: { code: number; stderr: string }, what: string) =>
       new StoreError(`cannot copy to "${dest}" in ${rec.name}: ${what}: ${reasons(r.stderr).join('; ') || `exit ${r.code}`}`, r.code === 4 ? 'PKIT_BAD_INPUT' : 'PKIT_CP');
 
-    let intoDir = dest.endsWith('/') || items.length > 1;
+    // A local file with --checksum is checked before anything reaches the container.
+    const only = items[0]!;
+    if (checksum && only.kind === 'host') {
+      if (only.isDir) throw new StoreError(`--checksum needs a file: "${only.given}" is a directory`, 'PKIT_BAD_INPUT');
+      const got = await fileDigest(only.item.real, checksum.algorithm);
+      if (got !== checksum.hex) throw checksumMismatch(`"${only.given}"`, checksum, got);
+    }
+
+    // Downloads first: nothing reaches the container before they (and their checksum) are good.
+    const downloads = new Map<Source, { dir: string; file: string }>();
+    for (const item of items) {
+      if (item.kind !== 'url') continue;
+      const tmp = mkdtempSync(join(tmpdir(), 'pbuild-add-'));
+      scratch.push(tmp);
+      const file = item.name && item.name !== '/' ? item.name : 'download';
+      await download(item.url, tmp, file, checksum);
+      downloads.set(item, { dir: tmp, file });
+    }
+
+    // With --parents each source keeps its path under DEST, a directory.
+    let intoDir = dest.endsWith('/') || items.length > 1 || !!opts.parents;
     if (!intoDir) {
-      const only = items[0]!;
       const st = await statPath(fs, 'stat', [destPath]);
       if (st.code !== 0 && st.code !== 3) throw fail(st, 'looking it up');
       const wantsDir = (only.kind !== 'url' && only.isDir) || (only.kind === 'host' && only.archive !== undefined);
@@ -321,35 +399,44 @@ export async function copyInto(store: Store, rec: ContainerRecord, sources: read
       rename = posix.basename(st.resolved);
     }
 
+    /** --parents: the directory under DEST an item goes into (made, owned as --chown says). */
+    const dirFor = async (kept: string | undefined, isDir: boolean): Promise<string> => {
+      const sub = kept === undefined ? '' : isDir ? kept : posix.dirname(kept);
+      if (sub === '' || sub === '.') return dir;
+      const r = await statPath(fs, 'mkdir', [posix.join(dir, sub), String(ids.uid), String(ids.gid)]);
+      if (r.code !== 0) throw fail(r, `making ${sub}`);
+      return r.resolved;
+    };
+
     for (const item of items) {
+      const into = await dirFor(item.kept, item.kind !== 'url' && item.isDir);
       const transformFor = (top: string) => (rename !== undefined && rename !== top ? renameTransform(top, rename) : '');
       if (item.kind === 'url') {
-        const tmp = mkdtempSync(join(tmpdir(), 'pbuild-add-'));
-        scratch.push(tmp);
+        const got = downloads.get(item)!;
         const name = rename ?? item.name;
         if (!name || name === '/') throw new StoreError(`cannot tell a file name from ${item.given}: give DEST a file name`, 'PKIT_BAD_INPUT');
-        await download(item.url, tmp, name);
-        await transfer(fs, hostTar(tmp, name, ids, mode ?? '600', item.given), dir, '', hash);
+        await transfer(fs, hostTar(got.dir, got.file, ids, mode ?? '600', item.given), into, name !== got.file ? renameTransform(got.file, name) : '', hash);
       } else if (item.kind === 'container') {
         const top = item.isDir ? '.' : item.name;
         const p = from!.fs.run('get', [item.path, item.isDir ? '1' : '0', '0', String(ids.uid), String(ids.gid), mode ?? ''], ['ignore', 'pipe', 'pipe']);
-        await transfer(fs, { stream: p.child.stdout!, process: p, what: `${opts.from}:${item.given}` }, dir, transformFor(top), hash);
+        await transfer(fs, { stream: p.child.stdout!, process: p, what: `${opts.from}:${item.given}` }, into, transformFor(top), hash);
       } else if (item.archive !== undefined) {
+        const path = item.item.real;
         if (opts.chown || mode) {
           const tmp = mkdtempSync(join(tmpdir(), 'pbuild-add-'));
           scratch.push(tmp);
-          await unpack(item.path, tmp, item.given);
-          await transfer(fs, hostTar(tmp, '.', ids, mode, item.given), dir, '', hash);
+          await unpack(path, tmp, item.given);
+          await transfer(fs, hostTar(tmp, '.', ids, mode, item.given), into, '', hash);
         } else {
-          await transfer(fs, decompressed(item.path, item.archive, item.given), dir, '', hash);
+          await transfer(fs, decompressed(path, item.archive, item.given), into, '', hash);
         }
       } else if (item.isDir) {
-        await transfer(fs, hostTar(item.path, '.', ids, mode, item.given), dir, '', hash);
+        await transfer(fs, hostTarOf(tarBase(item.item), sourceEntries(item.item, filters), ids, mode, item.given), into, '', hash);
       } else {
-        const top = basename(item.path);
+        const top = basename(item.item.real);
         // Into a directory, the copy keeps the name it was given (not a symlink's target's).
         const name = rename ?? item.name;
-        await transfer(fs, hostTar(dirname(item.path), top, ids, mode, item.given), dir, name !== top ? renameTransform(top, name) : '', hash);
+        await transfer(fs, hostTar(tarBase(item.item), top, ids, mode, item.given), into, name !== top ? renameTransform(top, name) : '', hash);
       }
     }
   } finally {

@@ -8,7 +8,7 @@ export default class Build extends BaseCommand {
   static override description =
     'Reads CONTEXT/Containerfile (else CONTEXT/Dockerfile, or -f FILE, "-f -" for stdin) and builds the stages the target needs, as a normal user. Prints podman build\'s STEP lines on stderr and the image ID on stdout.';
   static override examples = ['<%= config.bin %> build -t app .', '<%= config.bin %> build -f Containerfile.dev --build-arg VERSION=2 --target test .'];
-  static override args = { context: Args.string({ required: false, ignoreStdin: true, description: 'build context directory (default .)' }) };
+  static override args = { context: Args.string({ required: false, ignoreStdin: true, description: 'build context directory (default .); - reads a tar of it (or a lone Containerfile) from stdin' }) };
   static override flags = {
     tag: Flags.string({ char: 't', summary: 'Name the image (several allowed)', ...many }),
     file: Flags.string({ char: 'f', summary: 'The Containerfile (default: CONTEXT/Containerfile, else CONTEXT/Dockerfile; - reads stdin)' }),
@@ -32,6 +32,7 @@ export default class Build extends BaseCommand {
     network: Flags.string({ summary: 'The network of RUN steps: slirp4netns (default, as podman build), none or host', options: ['default', 'slirp4netns', 'none', 'host', 'private'] }),
     creds: Flags.string({ summary: 'Credentials for pulling base images: USER[:PASSWORD]' }),
     authfile: Flags.string({ summary: 'The auth file for pulling base images (default: as pbuild login writes it)' }),
+    ignorefile: Flags.string({ summary: 'The ignore file (default: CONTEXT/.containerignore, else .dockerignore)' }),
     from: Flags.string({ summary: 'Use this image as the first stage\'s base instead of its FROM' }),
     rm: Flags.boolean({ summary: 'Remove intermediate containers (always done; accepted for compatibility)', allowNo: true }),
     'force-rm': Flags.boolean({ summary: 'Remove intermediate containers also after a failure (always done)', allowNo: true }),
@@ -58,6 +59,7 @@ export default class Build extends BaseCommand {
       env: flags.env ?? [],
       ...(flags.from !== undefined ? { from: flags.from } : {}),
       ...(flags.output !== undefined ? { output: flags.output } : {}),
+      ...(flags.ignorefile !== undefined ? { ignoreFile: flags.ignorefile } : {}),
       ...(flags.platform !== undefined ? { platform: flags.platform } : {}),
       ...(flags.os !== undefined ? { os: flags.os } : {}),
       ...(flags.arch !== undefined ? { arch: flags.arch } : {}),
