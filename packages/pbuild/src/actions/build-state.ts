@@ -1,0 +1,49 @@
+// What every step of one `pbuild build` shares, and the working containers its steps run in.
+import type { ContainerRecord } from '@pkit/storage/container-store';
+import type { Store } from '@pkit/storage/store';
+import type { parseContainerfile, Platform, StageArgs } from '../containerfile/index.ts';
+import type { PathMatcher } from '../context/ignore.ts';
+import type { BuildRequest } from './build-request.ts';
+import type { InterruptGuard } from './interrupt.ts';
+import type { BuildSecret } from './secrets.ts';
+import { findWorking, fromImage, removeWorking } from './working.ts';
+
+export type Containerfile = ReturnType<typeof parseContainerfile>;
+
+/** What every step of one build shares. */
+export interface Build {
+  req: BuildRequest;
+  store: Store;
+  cf: Containerfile;
+  buildArgs: Map<string, string>;
+  contextDir: string;
+  /** the context's .containerignore/.dockerignore (or --ignorefile) */
+  ignore: PathMatcher;
+  /** a private temp dir: heredoc sources are written there */
+  scratch: string;
+  /** the image each built stage ended with */
+  stageImage: Map<number, string>;
+  /** the ARG scope each built stage ended with (a stage FROM it inherits it) */
+  stageScope: Map<number, StageArgs>;
+  say: (line: string) => void;
+  step: number;
+  total: number;
+  /** --platform (default: this machine's) */
+  target: Platform;
+  /** the working containers to remove when the build is interrupted */
+  guard: InterruptGuard;
+  /** --secret: what RUN --mount=type=secret can mount (never part of a cache key) */
+  secrets: Map<string, BuildSecret>;
+}
+
+/** A working container on `image` for `fn`, removed afterwards (also when the build is interrupted). */
+export async function withWorking<T>(b: Build, image: string, fn: (rec: ContainerRecord) => Promise<T>): Promise<T> {
+  const rec = await findWorking(b.store, await fromImage(b.store, image));
+  b.guard.hold(rec);
+  try {
+    return await fn(rec);
+  } finally {
+    await removeWorking(b.store, rec);
+    b.guard.release(rec);
+  }
+}
