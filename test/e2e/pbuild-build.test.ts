@@ -6,6 +6,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { FIXTURE, REGISTRY, ok, oneLineError, requireBuild, run, start, tempDir } from './helpers.ts';
+import { finishLayout, hostArch, putImage, putIndex } from './image-layout.ts';
 
 let root = '';
 const pbuild = (args: string[], input?: string) => run('pbuild', ['--root', root, ...args], input === undefined ? {} : { input });
@@ -143,6 +144,28 @@ test('a base image missing from the store is pulled (--pull missing); --pull nev
   assert.is(r.code, 0, r.stderr);
   assert.match(r.stderr, /Copying blob|Writing manifest/);
   assert.is(ok(run('prun', ['--root', fresh, 'run', '--rm', 'frompull', 'cat', '/p'])).stdout, 'pulled-base\n');
+});
+
+test('COPY --from an image not in the store: pulled, and an index resolves to the build\'s platform', () => {
+  const layout = tempDir('pkit-multi');
+  const other = hostArch() === 'arm64' ? 'amd64' : 'arm64';
+  const marker = (text: string) => {
+    const dir = tempDir('pkit-marker');
+    writeFileSync(join(dir, 'which'), text);
+    return spawnSync('tar', ['-c', '-C', dir, 'which']).stdout;
+  };
+  const here = putImage(layout, { layers: [marker('host\n')], architecture: hostArch() });
+  const there = putImage(layout, { layers: [marker('other\n')], architecture: other });
+  finishLayout(layout, putIndex(layout, [here, there]), 'multi');
+  const ref = `${REGISTRY}/e2e-copyfrom-${process.pid}/multi:1`;
+  ok(run('pcopy', ['copy', '-q', '--all', '--dest-tls-verify=false', `oci:${layout}:multi`, `docker://${ref}`]), 'push index');
+  const ctx = context({ Containerfile: `FROM busybox\nCOPY --from=${ref} /which /which\n` });
+  ok(pbuild(['build', '-q', '--tls-verify=false', '-t', 'copyfrom', ctx]));
+  assert.is(ok(prun(['run', '--rm', 'copyfrom', 'cat', '/which'])).stdout, 'host\n');
+  const scratchCtx = context({ Containerfile: `FROM scratch\nCOPY --from=${ref} /which /which\n` });
+  const out = join(tempDir('pkit-out'), 'o');
+  ok(pbuild(['build', '-q', '--tls-verify=false', '--pull', 'always', '--platform', `linux/${other}`, '-o', out, scratchCtx]));
+  assert.is(readFileSync(join(out, 'which'), 'utf8'), 'other\n');
 });
 
 test('bad input: a parse error with file:line:col, no Containerfile, an unknown base image', () => {

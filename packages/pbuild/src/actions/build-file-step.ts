@@ -8,6 +8,7 @@ import { findImage } from '@pkit/storage/image-lookup';
 import type { ContainerRecord } from '@pkit/storage/container-store';
 import { runArgv, type Instruction, type StageArgs } from '../containerfile/index.ts';
 import { sourcesDigest } from '../context/sources-digest.ts';
+import { pullBaseImages } from './base-image.ts';
 import { bad, BuildRunError } from './build-request.ts';
 import type { Build } from './build-state.ts';
 import { readWorkingConfig } from './config.ts';
@@ -31,7 +32,7 @@ export function mountFromImage(b: Build, name: string, x: Instruction): Promise<
   return copyFromImage(b, name, x);
 }
 
-/** The image COPY --from reads: a stage built before this one, else an image of the store. */
+/** The image COPY --from reads: a stage built before this one, else an image (pulled when missing). */
 export async function copyFromImage(b: Build, name: string, x: Instruction): Promise<string> {
   const byName = b.cf.stages.find((st) => st.name === name.toLowerCase());
   const byIndex = /^\d+$/.test(name) ? b.cf.stages[Number(name)] : undefined;
@@ -41,6 +42,8 @@ export async function copyFromImage(b: Build, name: string, x: Instruction): Pro
     if (id === undefined) throw bad(`${x.loc.file}:${x.loc.line}: COPY --from=${name}: that stage is not built before this one`);
     return id;
   }
+  // an image: pulled first as --pull says, as for FROM (an index resolves to the platform)
+  await pullBaseImages([{ ref: name, platform: b.target }], b.req);
   return (await findImage(b.store, name)).id;
 }
 
