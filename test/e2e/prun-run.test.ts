@@ -52,6 +52,10 @@ test('-e, -w, --hostname, --entrypoint', () => {
   assert.is(r.stdout, '1 two words /tmp box1\n');
   const e = ok(prun(root, ['run', '--rm', '--entrypoint', 'echo', 'busybox', 'from', 'entrypoint']));
   assert.is(e.stdout, 'from entrypoint\n');
+  const missing = prun(root, ['run', '--rm', '-w', '/no/such/dir', 'busybox', 'pwd']);
+  assert.is(missing.code, 126, 'podman refuses a -w that does not exist');
+  assert.match(missing.stderr, /^Error: workdir "\/no\/such\/dir" does not exist on container [0-9a-f]{64}\n$/);
+  assert.is(ok(prun(root, ['run', '--rm', '--tmpfs', '/scratch', '-w', '/scratch/new', 'busybox', 'pwd'])).stdout, '/scratch/new\n', 'under a mount it is made');
 });
 
 test('files written in the container do not reach the image\'s layers', () => {

@@ -101,7 +101,8 @@ export function reportError(err: unknown): number {
     .replace(/\n\s*See more help with --help$/, ' (see --help)')
     .split('\n').map((l) => l.trim()).filter(Boolean).join(' ');
   process.stderr.write(`Error: ${line}\n`);
-  return EXIT_TOOL_ERROR;
+  const status = (err as { exitCode?: unknown }).exitCode;
+  return typeof status === 'number' ? status : EXIT_TOOL_ERROR;
 }
 
 /** Runs one command line of a CLI; errors set the exit status. */

@@ -9,6 +9,17 @@ export class StoreError extends Error {
   }
 }
 
+/** A failure that ends the command with its own exit status (podman's 126, a RUN's status). */
+export class ExitStatusError extends StoreError {
+  override name = 'ExitStatusError';
+  readonly exitCode: number;
+
+  constructor(message: string, exitCode: number, code = 'PKIT_EXIT_STATUS') {
+    super(message, code);
+    this.exitCode = exitCode;
+  }
+}
+
 export class NotFoundError extends StoreError {
   override name = 'NotFoundError';
   constructor(message: string) {

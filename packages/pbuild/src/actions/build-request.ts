@@ -3,7 +3,7 @@
 // platform, the changes --label and --env make to the image).
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { StoreError } from '@pkit/storage/errors';
+import { ExitStatusError, StoreError } from '@pkit/storage/errors';
 import { hostPlatform, parsePlatform, type NetworkMode, type Platform } from '../containerfile/index.ts';
 import type { ConfigChange } from './config.ts';
 import type { ImageFormat } from './image-write.ts';
@@ -54,11 +54,9 @@ export interface BuildRequest {
 }
 
 /** A RUN step failed: pbuild exits with the command's status, as podman build does. */
-export class BuildRunError extends StoreError {
-  readonly exitCode: number;
+export class BuildRunError extends ExitStatusError {
   constructor(message: string, exitCode: number) {
-    super(message, 'PKIT_BUILD_RUN');
-    this.exitCode = exitCode;
+    super(message, exitCode, 'PKIT_BUILD_RUN');
   }
 }
 

@@ -45,7 +45,7 @@ export default class Build extends BaseCommand {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Build);
-    const { buildAction, BuildRunError, readBuildArgFiles, timestamp } = await import('../actions/build.ts');
+    const { buildAction, readBuildArgFiles, timestamp } = await import('../actions/build.ts');
     const id = await buildAction({
       root: flags.root,
       context: args.context ?? '.',
@@ -76,10 +76,6 @@ export default class Build extends BaseCommand {
       ...(flags.pull !== undefined ? { pull: flags.pull } : {}),
       ...(timestamp(flags.timestamp) !== undefined ? { timestamp: timestamp(flags.timestamp)! } : {}),
       ...(flags['tls-verify'] !== undefined ? { tlsVerify: flags['tls-verify'] } : {}),
-    }).catch((err: unknown) => {
-      if (!(err instanceof BuildRunError)) throw err;
-      process.stderr.write(`Error: ${err.message}\n`);
-      return this.exit(err.exitCode);
     });
     // stdout carries the image's files with -o -: the ID goes to stderr then
     if (flags.output === '-') process.stderr.write(`${id}\n`);

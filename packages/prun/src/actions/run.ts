@@ -4,7 +4,8 @@
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type ContainerRecord } from '@pkit/storage/container-store';
-import { StoreError } from '@pkit/storage/errors';
+import { ExitStatusError, StoreError } from '@pkit/storage/errors';
+import { lookupInLayers } from '@pkit/storage/layers/overlay-lookup';
 import { findImage } from '@pkit/storage/image-lookup';
 import { Store } from '@pkit/storage/store';
 import { createContainer, readImageConfig, type CreatedContainer } from '@pkit/runtime/container-run';
@@ -90,6 +91,7 @@ export async function createFromRequest(e: Engine, req: ContainerRequest): Promi
         prepare: async ({ record, dir, layerDirs, image }) => {
           // The image's StopSignal is the default for `prun stop`.
           if (req.stopSignal === undefined && image.config?.StopSignal) m.stopSignal = image.config.StopSignal;
+          if (req.workdir !== undefined) await checkWorkdir(req.workdir, record.id, layerDirs, [...(run.mounts ?? []), ...plan.mounts]);
           const u = await resolveContainerUser(layerDirs, req.user ?? image.config?.User, { idmap });
           const etcMounts = await writeEtcFiles(join(dir, 'userdata'), { id: record.id, name: record.name, ...etc }, { skip: plan.mounts.map((x) => x.destination) });
           const firstMounts = plan.mounts.flatMap((x) => (x.type === 'volume' ? [{ name: x.name, destination: x.destination, copyUp: x.copyUp }] : []));
@@ -114,6 +116,17 @@ export async function createFromRequest(e: Engine, req: ContainerRequest): Promi
   for (const w of created.idmap.warnings) process.stderr.write(`${w}\n`);
   if (req.cidfile !== undefined) writeFileSync(req.cidfile, created.record.id);
   return created;
+}
+
+/**
+ * -w DIR must exist in the image or lie under one of the container's mounts (podman's check,
+ * its exit status 126); the image's own WorkingDir is made at start when missing instead.
+ */
+async function checkWorkdir(dir: string, id: string, layerDirs: string[], mounts: Array<{ destination: string }>): Promise<void> {
+  const under = (m: { destination: string }) => dir === m.destination || dir.startsWith(`${m.destination.replace(/\/$/, '')}/`);
+  if (mounts.some(under)) return;
+  if ((await lookupInLayers(layerDirs, dir))?.stats.isDirectory()) return;
+  throw new ExitStatusError(`workdir "${dir}" does not exist on container ${id}`, 126);
 }
 
 /** Where podman finds its init (catatonit), then PATH. */
