@@ -129,6 +129,32 @@ export class ContainerStore {
     return next;
   }
 
+  /**
+   * Gives a container another name. Under the lock: the new name is claimed, then the record
+   * says it, then the old name goes. A crash in between leaves both names on the container
+   * (its record says which one it has); removing the container frees both.
+   */
+  async rename(id: string, name: string): Promise<ContainerRecord> {
+    if (!NAME_RE.test(name)) {
+      throw new StoreError(`invalid container name "${name}": use letters, digits, "_", "." and "-", starting with a letter or digit`, 'PKIT_BAD_NAME');
+    }
+    mkdirSync(this.namesDir, { recursive: true });
+    return withLock(this.lockPath, 'exclusive', async () => {
+      const rec = await this.get(id);
+      if (!rec) throw new NotFoundError(`no container with ID "${id}" found`);
+      if (rec.name === name) throw new StoreError(`the container is already named "${name}": choose another name`, 'PKIT_BAD_NAME');
+      const holder = await this.nameOwner(name);
+      if (holder) {
+        throw new StoreError(`the container name "${name}" is already in use by ${holder.slice(0, 12)}: remove that container or choose another name`, 'PKIT_NAME_IN_USE');
+      }
+      await this.writeName(name, id);
+      const next = { ...rec, name };
+      await atomicWriteFile(this.recordPath(id), JSON.stringify(next), this.scratch.path('container-json'));
+      if ((await readJsonIfExists<{ id: string }>(this.namePath(rec.name)))?.id === id) await rm(this.namePath(rec.name), { force: true });
+      return next;
+    });
+  }
+
   /** Removes the name first, then the directory: a name never outlives its record. */
   async remove(id: string): Promise<void> {
     await withLock(this.lockPath, 'exclusive', async () => {

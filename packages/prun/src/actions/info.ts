@@ -1,50 +1,8 @@
-// The work of `prun info`: podman's shape (host, store, registries, version), from the machine
-// and the store's directories. It imports only the storage paths module and the runtime's
-// id-mapping code, so no transport, registry or tar code loads for it.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { arch, cpus, freemem, hostname, release, totalmem } from 'node:os';
-import { delimiter, join } from 'node:path';
-import { resolveStorePaths } from '@pkit/storage/paths';
-
-function findExecutable(name: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin').split(delimiter)) {
-    const p = join(dir, name);
-    if (existsSync(p)) return p;
-  }
-  for (const p of [`/usr/bin/${name}`, `/usr/libexec/podman/${name}`]) if (existsSync(p)) return p;
-  return undefined;
-}
-
-function count(dir: string): number {
-  try {
-    return readdirSync(dir).length;
-  } catch {
-    return 0;
-  }
-}
-
-function containerCounts(root: string): { number: number; paused: number; running: number; stopped: number } {
-  const out = { number: 0, paused: 0, running: 0, stopped: 0 };
-  const dir = join(root, 'containers');
-  let ids: string[] = [];
-  try {
-    ids = readdirSync(dir);
-  } catch {
-    return out;
-  }
-  for (const id of ids) {
-    try {
-      const rec = JSON.parse(readFileSync(join(dir, id, 'container.json'), 'utf8')) as { state?: string };
-      out.number++;
-      if (rec.state === 'running') out.running++;
-      else if (rec.state === 'paused') out.paused++;
-      else out.stopped++;
-    } catch {
-      // a container being created or removed
-    }
-  }
-  return out;
-}
+// The work of `prun info`: podman's shape (host, store, registries, version) over the facts
+// @pkit/cli-common/host-info reads (pbuild info shows the same ones in buildah's shape). It
+// imports only the storage paths module and the runtime's id-mapping code, so no transport,
+// registry or tar code loads for it.
+import { findExecutable, hostFacts, storeFacts } from '@pkit/cli-common/host-info';
 
 /** The mapping podman would use: container 0 -> the user, then the /etc/subuid ranges. */
 async function idMappings(): Promise<{ uidmap: unknown[]; gidmap: unknown[] }> {
@@ -54,59 +12,44 @@ async function idMappings(): Promise<{ uidmap: unknown[]; gidmap: unknown[] }> {
   return { uidmap: conv(m.uidMappings), gidmap: conv(m.gidMappings) };
 }
 
-function osRelease(): Record<string, string> {
-  try {
-    const out: Record<string, string> = {};
-    for (const line of readFileSync('/etc/os-release', 'utf8').split('\n')) {
-      const m = /^(\w+)=("?)(.*)\2$/.exec(line);
-      if (m) out[m[1]!] = m[3]!;
-    }
-    return { distribution: out['ID'] ?? '', version: out['VERSION_ID'] ?? '', codename: out['VERSION_CODENAME'] ?? '' };
-  } catch {
-    return {};
-  }
-}
-
 export async function info(root: string | undefined, helper: string | undefined): Promise<Record<string, unknown>> {
-  const paths = resolveStorePaths({ root });
-  const cgroupV2 = existsSync('/sys/fs/cgroup/cgroup.controllers');
+  const host = hostFacts();
+  const store = storeFacts(root);
   const slirp = findExecutable('slirp4netns');
   const pasta = findExecutable('pasta');
-  const seccompProfile = ['/etc/containers/seccomp.json', '/usr/share/containers/seccomp.json'].find((p) => existsSync(p));
-  const goArch = arch() === 'x64' ? 'amd64' : arch();
   return {
     host: {
-      arch: goArch,
+      arch: host.arch,
       cgroupManager: 'cgroupfs',
-      cgroupVersion: cgroupV2 ? 'v2' : 'v1',
-      cgroupControllers: cgroupV2 ? readFileSync('/sys/fs/cgroup/cgroup.controllers', 'utf8').trim().split(/\s+/).filter(Boolean) : [],
-      cpus: cpus().length,
-      distribution: osRelease(),
-      hostname: hostname(),
+      cgroupVersion: host.cgroupVersion,
+      cgroupControllers: host.cgroupControllers,
+      cpus: host.cpus,
+      distribution: host.distribution,
+      hostname: host.hostname,
       idMappings: await idMappings(),
-      kernel: release(),
+      kernel: host.kernel,
       logDriver: 'k8s-file',
-      memFree: freemem(),
-      memTotal: totalmem(),
+      memFree: host.memFree,
+      memTotal: host.memTotal,
       networkBackend: slirp ? 'slirp4netns' : pasta ? 'pasta' : 'none',
       networkBackends: { slirp4netns: slirp ?? null, pasta: pasta ?? null },
       ociRuntime: { name: 'pkit-runtime', path: helper ?? '' },
       os: 'linux',
-      security: { rootless: process.getuid?.() !== 0, seccompEnabled: seccompProfile !== undefined, seccompProfilePath: seccompProfile ?? '' },
+      security: { rootless: host.rootless, seccompEnabled: host.seccompProfilePath !== undefined, seccompProfilePath: host.seccompProfilePath ?? '' },
       ...(slirp ? { slirp4netns: { executable: slirp } } : {}),
       ...(pasta ? { pasta: { executable: pasta } } : {}),
     },
     store: {
-      containerStore: containerCounts(paths.root),
-      graphDriverName: 'overlay',
-      graphOptions: { 'overlay.mount_program': '', 'overlay.userxattr': 'true' },
-      graphRoot: paths.root,
-      graphStatus: { 'Native Overlay Diff': 'true', 'Supports d_type': 'true', 'Using metacopy': 'false', 'Overlay mode': 'kernel overlay, userxattr (rootless)' },
-      imageStore: { number: count(join(paths.root, 'images')) },
-      runRoot: paths.runRoot,
-      volumePath: join(paths.root, 'volumes'),
+      containerStore: store.containers,
+      graphDriverName: store.graphDriverName,
+      graphOptions: store.graphOptions,
+      graphRoot: store.graphRoot,
+      graphStatus: store.graphStatus,
+      imageStore: { number: store.images },
+      runRoot: store.runRoot,
+      volumePath: store.volumePath,
     },
-    version: { Version: '0.1.0', NodeVersion: process.version, OsArch: `linux/${goArch}`, Os: 'linux' },
+    version: { Version: '0.1.0', NodeVersion: process.version, OsArch: `linux/${host.arch}`, Os: 'linux' },
   };
 }
 

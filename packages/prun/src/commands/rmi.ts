@@ -16,7 +16,8 @@ export default class Rmi extends BaseCommand {
 
   async run(): Promise<void> {
     const { argv, flags } = await this.parse(Rmi);
-    const { StoreError, findImage, lookupCandidates, removeImage } = await import('@pkit/storage');
+    const { StoreError } = await import('@pkit/storage/errors');
+    const { removeImageQuery } = await import('@pkit/cli-common/image-remove');
     const { deleteContainer } = await import('./rm.ts');
     const { openStoreForLayers } = await import('../actions/store.ts');
     const store = openStoreForLayers(flags.root);
@@ -24,34 +25,13 @@ export default class Rmi extends BaseCommand {
     try {
       for (const query of argv as string[]) {
         try {
-          const image = await findImage(store, query);
-          const names = (await store.images.names()).filter((n) => n.id === image.id).map((n) => n.name).sort();
-          const hex = image.id.slice('sha256:'.length);
-          const bare = query.startsWith('sha256:') ? query.slice(7) : query;
-          const byId = (/^[a-f0-9]{3,64}$/.test(bare) && hex.startsWith(bare)) || query === image.manifestDigest;
-          if (!byId && names.length > 1) {
-            // The name the query resolved to: an exact candidate, else the one short-name match.
-            const candidates = lookupCandidates(query);
-            const suffix = candidates[0] ? `/${candidates[0].slice('localhost/'.length)}` : undefined;
-            const name = names.find((n) => candidates.includes(n)) ?? names.find((n) => suffix !== undefined && n.endsWith(suffix));
-            if (name !== undefined) {
-              await store.images.untag(name);
-              this.log(`Untagged: ${name}`);
-              continue;
-            }
-          }
-          if (byId && names.length > 1 && !flags.force) {
-            throw new StoreError(`unable to delete image "${hex}" by ID with more than one tag ([${names.join(' ')}]): please force removal`, 'PKIT_IMAGE_IN_USE');
-          }
-          const users = (await store.containers.list()).filter((c) => c.image === image.id);
-          if (users.length && !flags.force) {
-            throw new StoreError(`image used by ${users[0]!.id}: image is in use by a container: remove the container first (prun rm) or use prun rmi -f`, 'PKIT_IMAGE_IN_USE');
-          }
-          for (const c of users) await deleteContainer(store, c.id);
-          const removed = await removeImage(store, image.id);
-          for (const n of removed.untagged.sort()) this.log(`Untagged: ${n}`);
-          this.log(`Deleted: ${hex}`);
-          for (const p of removed.parents) this.log(`Deleted: ${p.slice('sha256:'.length)}`);
+          const removed = await removeImageQuery(store, query, {
+            force: flags.force,
+            removeContainer: (c) => deleteContainer(store, c.id),
+            inUseFix: () => 'remove the container first (prun rm) or use prun rmi -f',
+          });
+          for (const n of removed.untagged) this.log(`Untagged: ${n}`);
+          for (const id of removed.deleted) this.log(`Deleted: ${id.slice('sha256:'.length)}`);
         } catch (err) {
           if (!(err instanceof StoreError)) throw err;
           errors.push(err.message);
