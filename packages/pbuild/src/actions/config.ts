@@ -9,6 +9,7 @@ import { StoreError } from '@pkit/storage/errors';
 import type { ContainerConfig, HealthConfig, ImageConfig } from '@pkit/storage/oci-types';
 import type { Store } from '@pkit/storage/store';
 import { readImageConfig } from '@pkit/runtime/container-run';
+import { parseDuration } from '../containerfile/values.ts';
 
 /** What `commit` takes from the working container besides its files. */
 export interface WorkingConfig {
@@ -204,16 +205,37 @@ function keyValue(text: string, what: string): { key: string; value?: string } {
   return { key: text.slice(0, eq), value: text.slice(eq + 1) };
 }
 
-/** buildah's --healthcheck: "NONE", "CMD-SHELL command", "CMD [json]" or "CMD command". */
-export function parseHealthcheck(text: string): HealthConfig | null {
+/** The timings buildah gives a --healthcheck that sets none: 30s interval and timeout, 3 retries. */
+const HEALTHCHECK_DEFAULTS = { Interval: 30e9, Timeout: 30e9, Retries: 3 };
+
+/**
+ * buildah's --healthcheck: "NONE", "CMD-SHELL command", "CMD [json]" or "CMD word..." (split on
+ * blanks), "" removes it; with the --healthcheck-* timings (Go durations), else buildah's defaults.
+ */
+export function parseHealthcheck(text: string, timings: { interval?: string; timeout?: string; startPeriod?: string; retries?: number } = {}): HealthConfig | null {
   const t = text.trim();
   if (t === '') return null;
   if (t.toUpperCase() === 'NONE') return { Test: ['NONE'] };
   const m = /^(CMD-SHELL|CMD)\s+(.*)$/is.exec(t);
   const kind = m?.[1]?.toUpperCase();
   const rest = m?.[2] ?? t;
-  const json = kind === 'CMD' ? jsonArray(rest) : undefined;
-  return { Test: json ? ['CMD', ...json] : ['CMD-SHELL', rest] };
+  const test = kind === 'CMD' ? ['CMD', ...(jsonArray(rest) ?? rest.split(/\s+/).filter(Boolean))] : ['CMD-SHELL', rest];
+  const duration = (flag: string, v: string | undefined) => {
+    if (v === undefined) return undefined;
+    try {
+      return parseDuration(v);
+    } catch (err) {
+      throw new StoreError(`--healthcheck-${flag} ${(err as Error).message}`, 'PKIT_BAD_INPUT');
+    }
+  };
+  const startPeriod = duration('start-period', timings.startPeriod);
+  return {
+    Test: test,
+    Interval: duration('interval', timings.interval) ?? HEALTHCHECK_DEFAULTS.Interval,
+    Timeout: duration('timeout', timings.timeout) ?? HEALTHCHECK_DEFAULTS.Timeout,
+    ...(startPeriod ? { StartPeriod: startPeriod } : {}),
+    Retries: timings.retries ?? HEALTHCHECK_DEFAULTS.Retries,
+  };
 }
 
 /** `pbuild config` flags, in buildah's order, as changes. */
@@ -233,6 +255,10 @@ export interface ConfigFlags {
   annotation?: string[];
   onbuild?: string[];
   healthcheck?: string;
+  'healthcheck-interval'?: string;
+  'healthcheck-timeout'?: string;
+  'healthcheck-start-period'?: string;
+  'healthcheck-retries'?: number;
 }
 
 export function configFlagChanges(f: ConfigFlags): ConfigChange[] {
@@ -261,7 +287,15 @@ export function configFlagChanges(f: ConfigFlags): ConfigChange[] {
   for (const a of f.annotation ?? []) out.push({ kind: 'annotation', ...keyValue(a, 'annotation') });
   if (f['stop-signal'] !== undefined) out.push({ kind: 'stopsignal', value: f['stop-signal'] });
   for (const o of f.onbuild ?? []) out.push({ kind: 'onbuild', value: o });
-  if (f.healthcheck !== undefined) out.push({ kind: 'healthcheck', value: parseHealthcheck(f.healthcheck) });
+  if (f.healthcheck !== undefined) {
+    const timings = {
+      ...(f['healthcheck-interval'] !== undefined ? { interval: f['healthcheck-interval'] } : {}),
+      ...(f['healthcheck-timeout'] !== undefined ? { timeout: f['healthcheck-timeout'] } : {}),
+      ...(f['healthcheck-start-period'] !== undefined ? { startPeriod: f['healthcheck-start-period'] } : {}),
+      ...(f['healthcheck-retries'] !== undefined ? { retries: f['healthcheck-retries'] } : {}),
+    };
+    out.push({ kind: 'healthcheck', value: parseHealthcheck(f.healthcheck, timings) });
+  }
   return out;
 }
 

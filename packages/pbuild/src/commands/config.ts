@@ -26,6 +26,10 @@ export default class Config extends BaseCommand {
     annotation: Flags.string({ char: 'a', multiple: true, multipleNonGreedy: true, summary: 'Set a manifest annotation KEY=VALUE (KEY- removes it)' }),
     onbuild: Flags.string({ multiple: true, multipleNonGreedy: true, summary: 'Add an ONBUILD trigger (docker format only)' }),
     healthcheck: Flags.string({ summary: 'Healthcheck: "CMD ...", "CMD-SHELL ..." or "NONE" (docker format only)' }),
+    'healthcheck-interval': Flags.string({ summary: 'How often the healthcheck runs (default 30s)' }),
+    'healthcheck-timeout': Flags.string({ summary: 'How long one check may take (default 30s)' }),
+    'healthcheck-start-period': Flags.string({ summary: 'Grace period after start before failures count' }),
+    'healthcheck-retries': Flags.integer({ summary: 'Failures in a row before unhealthy (default 3)', min: 0 }),
   };
 
   async run(): Promise<void> {
