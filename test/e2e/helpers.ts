@@ -1,7 +1,7 @@
 // Running the built CLIs as a user would, for the end-to-end tests.
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -25,6 +25,16 @@ export interface Run {
 
 export function tempDir(label = 'pkit-e2e'): string {
   return mkdtempSync(join(tmpdir(), `${label}-`));
+}
+
+/** A build context: a temp dir with these files (names may have directories). */
+export function makeContext(files: Record<string, string>): string {
+  const dir = tempDir('pkit-ctx');
+  for (const [name, text] of Object.entries(files)) {
+    mkdirSync(join(dir, name, '..'), { recursive: true });
+    writeFileSync(join(dir, name), text);
+  }
+  return dir;
 }
 
 export function binPath(cli: Cli): string {

@@ -4,22 +4,14 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FIXTURE, ok, oneLineError, requireBuild, run, tempDir } from './helpers.ts';
+import { FIXTURE, ok, oneLineError, requireBuild, run, tempDir, makeContext } from './helpers.ts';
 
 let root = '';
 const pbuild = (args: string[], input?: Buffer | string) => run('pbuild', ['--root', root, ...args], input === undefined ? {} : { input });
 const prun = (args: string[]) => run('prun', ['--root', root, ...args]);
 
-function context(files: Record<string, string>): string {
-  const dir = tempDir('pkit-ctx');
-  for (const [name, text] of Object.entries(files)) {
-    mkdirSync(join(dir, name, '..'), { recursive: true });
-    writeFileSync(join(dir, name), text);
-  }
-  return dir;
-}
 
 const listing = (image: string, dir: string) => ok(prun(['run', '--rm', image, 'find', dir, '-type', 'f'])).stdout.trim().split('\n').sort();
 
@@ -37,10 +29,10 @@ test('.containerignore: excluded files are not copied; ! brings one back; .docke
     'build/keep.txt': 'kept\n',
     'notes.md': 'notes\n',
   };
-  const ctx = context({ ...files, '.containerignore': '# generated\nbuild\n!build/keep.txt\n*.md\n', '.dockerignore': 'src\n' });
+  const ctx = makeContext({ ...files, '.containerignore': '# generated\nbuild\n!build/keep.txt\n*.md\n', '.dockerignore': 'src\n' });
   ok(pbuild(['build', '-q', '-t', 'ign1', ctx]));
   assert.equal(listing('ign1', '/app'), ['/app/.containerignore', '/app/.dockerignore', '/app/Containerfile', '/app/build/keep.txt', '/app/src/main.c']);
-  const docker = context({ ...files, '.dockerignore': 'src\nnotes.md\n' });
+  const docker = makeContext({ ...files, '.dockerignore': 'src\nnotes.md\n' });
   ok(pbuild(['build', '-q', '-t', 'ign2', docker]));
   assert.equal(listing('ign2', '/app'), ['/app/.dockerignore', '/app/Containerfile', '/app/build/keep.txt', '/app/build/out.o']);
   const alt = join(tempDir('pkit-ign'), 'my.ignore');
@@ -48,13 +40,13 @@ test('.containerignore: excluded files are not copied; ! brings one back; .docke
   ok(pbuild(['build', '-q', '--ignorefile', alt, '-t', 'ign3', docker]));
   assert.equal(listing('ign3', '/app'), ['/app/.dockerignore', '/app/Containerfile', '/app/notes.md']);
   oneLineError(pbuild(['build', '-q', '--ignorefile', '/nonexistent/ignore', docker]), /ignore/);
-  const only = context({ Containerfile: 'FROM busybox\nCOPY secret.key /k\n', 'secret.key': 'k', '.containerignore': '*.key\n' });
+  const only = makeContext({ Containerfile: 'FROM busybox\nCOPY secret.key /k\n', 'secret.key': 'k', '.containerignore': '*.key\n' });
   const r = pbuild(['build', '-q', only]);
   assert.is(r.code, 125, 'an excluded SRC is a missing one');
 });
 
 test('COPY --exclude and --parents', () => {
-  const ctx = context({
+  const ctx = makeContext({
     Containerfile: 'FROM busybox\nCOPY --exclude=*.log --exclude=tmp logs/ /logs/\nCOPY --parents pkg/a/x.txt pkg/b/y.txt /tree/\n',
     'logs/app.txt': 'a', 'logs/app.log': 'b', 'logs/tmp/t.txt': 'c',
     'pkg/a/x.txt': 'x', 'pkg/b/y.txt': 'y',
@@ -65,7 +57,7 @@ test('COPY --exclude and --parents', () => {
 });
 
 test('the cache looks at the files a step reads: a change elsewhere keeps it, a change to them does not', () => {
-  const ctx = context({ Containerfile: 'FROM busybox\nCOPY a.txt /a\nCOPY b.txt /b\n', 'a.txt': 'a1', 'b.txt': 'b1', 'unread.txt': 'u1', 'ignored.tmp': 'i1', '.containerignore': '*.tmp\n' });
+  const ctx = makeContext({ Containerfile: 'FROM busybox\nCOPY a.txt /a\nCOPY b.txt /b\n', 'a.txt': 'a1', 'b.txt': 'b1', 'unread.txt': 'u1', 'ignored.tmp': 'i1', '.containerignore': '*.tmp\n' });
   ok(pbuild(['build', '-q', '-t', 'sel', ctx]));
   writeFileSync(join(ctx, 'unread.txt'), 'u2');
   writeFileSync(join(ctx, 'ignored.tmp'), 'i2');
@@ -77,7 +69,7 @@ test('the cache looks at the files a step reads: a change elsewhere keeps it, a 
 });
 
 test('pbuild build -: the context as a tar (or a lone Containerfile) on stdin', () => {
-  const ctx = context({ Containerfile: 'FROM busybox\nCOPY data.txt /data.txt\n', 'data.txt': 'from stdin tar\n' });
+  const ctx = makeContext({ Containerfile: 'FROM busybox\nCOPY data.txt /data.txt\n', 'data.txt': 'from stdin tar\n' });
   const tar = spawnSync('tar', ['-cz', '-C', ctx, '.']).stdout;
   ok(pbuild(['build', '-q', '-t', 'stdintar', '-'], tar));
   assert.is(ok(prun(['run', '--rm', 'stdintar', 'cat', '/data.txt'])).stdout, 'from stdin tar\n');

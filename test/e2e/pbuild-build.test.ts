@@ -2,24 +2,16 @@
 // image's files, owners and config), with podman build's output and exit codes.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { FIXTURE, REGISTRY, ok, oneLineError, requireBuild, run, start, tempDir } from './helpers.ts';
+import { FIXTURE, REGISTRY, ok, oneLineError, requireBuild, run, start, tempDir, makeContext } from './helpers.ts';
 import { finishLayout, hostArch, putImage, putIndex } from './image-layout.ts';
 
 let root = '';
 const pbuild = (args: string[], input?: string) => run('pbuild', ['--root', root, ...args], input === undefined ? {} : { input });
 const prun = (args: string[]) => run('prun', ['--root', root, ...args]);
 
-function context(files: Record<string, string>): string {
-  const dir = tempDir('pkit-ctx');
-  for (const [name, text] of Object.entries(files)) {
-    mkdirSync(join(dir, name, '..'), { recursive: true });
-    writeFileSync(join(dir, name), text);
-  }
-  return dir;
-}
 
 const MULTI = `ARG BASE=busybox
 FROM $BASE AS builder
@@ -49,7 +41,7 @@ test('setup: import busybox', () => {
 });
 
 test('a multi-stage build: STEP lines, COMMIT, the tag, and the image ID last', () => {
-  const ctx = context({ Containerfile: MULTI, 'app.txt': 'app content\n' });
+  const ctx = makeContext({ Containerfile: MULTI, 'app.txt': 'app content\n' });
   const r = ok(pbuild(['build', '-t', 'app', '--build-arg', 'GREETING=hi', ctx]));
   const lines = r.stdout.trim().split('\n');
   assert.is(lines[0], 'STEP 1/15: FROM $BASE AS builder');
@@ -71,18 +63,18 @@ test('the built image runs under prun with its files, owners, deletions and conf
 });
 
 test('--target builds only up to a stage; -q prints only the ID; --iidfile; -f and Dockerfile', () => {
-  const ctx = context({ Dockerfile: MULTI, 'app.txt': 'x\n' });
+  const ctx = makeContext({ Dockerfile: MULTI, 'app.txt': 'x\n' });
   const r = ok(pbuild(['build', '-q', '--target', 'builder', '-t', 'stage1', '--iidfile', join(ctx, 'iid'), ctx]));
   assert.match(r.stdout, /^[0-9a-f]{64}\n$/);
   assert.is(readFileSync(join(ctx, 'iid'), 'utf8'), `sha256:${r.stdout.trim()}`);
   assert.is(ok(prun(['run', '--rm', 'stage1', 'cat', '/src/out.txt'])).stdout, 'hello from build\nx\n');
-  const other = context({ 'build/my.Containerfile': 'FROM busybox\nRUN echo custom > /c\n' });
+  const other = makeContext({ 'build/my.Containerfile': 'FROM busybox\nRUN echo custom > /c\n' });
   ok(pbuild(['bud', '-q', '-t', 'custom', '-f', join(other, 'build/my.Containerfile'), other]));
   assert.is(ok(prun(['run', '--rm', 'custom', 'cat', '/c'])).stdout, 'custom\n');
 });
 
 test('-f - reads the Containerfile from stdin; --label adds labels', () => {
-  const ctx = context({});
+  const ctx = makeContext({});
   ok(pbuild(['build', '-q', '-t', 'fromstdin', '--label', 'team=core', '-f', '-', ctx], 'FROM busybox\nENV X=1\n'));
   const [img] = JSON.parse(ok(prun(['image', 'inspect', 'fromstdin'])).stdout) as Array<{ Config: { Env: string[]; Labels: Record<string, string> } }>;
   assert.ok(img!.Config.Env.includes('X=1'));
@@ -90,7 +82,7 @@ test('-f - reads the Containerfile from stdin; --label adds labels', () => {
 });
 
 test('the step cache: an unchanged rebuild reuses every step; a changed file rebuilds the COPY that reads it and what follows, nothing before', () => {
-  const ctx = context({
+  const ctx = makeContext({
     Containerfile: 'FROM busybox AS base\nRUN echo base-$RANDOM > /base\n\nFROM base\nCOPY app.txt /app.txt\nRUN cat /base /app.txt > /both\n',
     'app.txt': 'one\n',
   });
@@ -111,7 +103,7 @@ test('the step cache: an unchanged rebuild reuses every step; a changed file reb
 });
 
 test('a failing RUN: podman\'s error line, its exit status, nothing tagged, no working container left', () => {
-  const ctx = context({ Containerfile: 'FROM busybox\nRUN echo before; exit 3\n' });
+  const ctx = makeContext({ Containerfile: 'FROM busybox\nRUN echo before; exit 3\n' });
   const r = pbuild(['build', '-t', 'broken', ctx]);
   assert.is(r.code, 3, r.stderr);
   assert.match(r.stderr, /Error: building at STEP "RUN echo before; exit 3": while running runtime: exit status 3/);
@@ -121,7 +113,7 @@ test('a failing RUN: podman\'s error line, its exit status, nothing tagged, no w
 });
 
 test('an interrupted build (SIGTERM during a RUN) stops the RUN, removes its working container and exits 143', async () => {
-  const ctx = context({ Containerfile: 'FROM busybox\nRUN echo started; sleep 60\n' });
+  const ctx = makeContext({ Containerfile: 'FROM busybox\nRUN echo started; sleep 60\n' });
   const b = start('pbuild', ['--root', root, 'build', '-t', 'interrupted', ctx]);
   let out = '';
   await new Promise<void>((resolve) => b.child.stdout.on('data', (d) => { out += d; if (out.includes('started')) resolve(); }));
@@ -137,7 +129,7 @@ test('a base image missing from the store is pulled (--pull missing); --pull nev
   const ref = `${REGISTRY}/e2e-build-${process.pid}/base:1`;
   ok(prun(['push', '--tls-verify=false', 'busybox', ref]), 'push');
   const fresh = tempDir('pkit-build-pull');
-  const ctx = context({ Containerfile: `FROM ${ref}\nRUN echo pulled-base > /p\n` });
+  const ctx = makeContext({ Containerfile: `FROM ${ref}\nRUN echo pulled-base > /p\n` });
   const never = run('pbuild', ['--root', fresh, 'build', '--pull', 'never', '-t', 'x', ctx]);
   assert.is(never.code, 125);
   const r = run('pbuild', ['--root', fresh, 'build', '--tls-verify=false', '-t', 'frompull', ctx]);
@@ -159,21 +151,21 @@ test('COPY --from an image not in the store: pulled, and an index resolves to th
   finishLayout(layout, putIndex(layout, [here, there]), 'multi');
   const ref = `${REGISTRY}/e2e-copyfrom-${process.pid}/multi:1`;
   ok(run('pcopy', ['copy', '-q', '--all', '--dest-tls-verify=false', `oci:${layout}:multi`, `docker://${ref}`]), 'push index');
-  const ctx = context({ Containerfile: `FROM busybox\nCOPY --from=${ref} /which /which\n` });
+  const ctx = makeContext({ Containerfile: `FROM busybox\nCOPY --from=${ref} /which /which\n` });
   ok(pbuild(['build', '-q', '--tls-verify=false', '-t', 'copyfrom', ctx]));
   assert.is(ok(prun(['run', '--rm', 'copyfrom', 'cat', '/which'])).stdout, 'host\n');
-  const scratchCtx = context({ Containerfile: `FROM scratch\nCOPY --from=${ref} /which /which\n` });
+  const scratchCtx = makeContext({ Containerfile: `FROM scratch\nCOPY --from=${ref} /which /which\n` });
   const out = join(tempDir('pkit-out'), 'o');
   ok(pbuild(['build', '-q', '--tls-verify=false', '--pull', 'always', '--platform', `linux/${other}`, '-o', out, scratchCtx]));
   assert.is(readFileSync(join(out, 'which'), 'utf8'), 'other\n');
 });
 
 test('bad input: a parse error with file:line:col, no Containerfile, an unknown base image', () => {
-  const ctx = context({ Containerfile: 'FROM busybox\nRUNN echo\n' });
+  const ctx = makeContext({ Containerfile: 'FROM busybox\nRUNN echo\n' });
   oneLineError(pbuild(['build', ctx]), /Containerfile:2:1: unknown instruction "RUNN" \(did you mean RUN\?\)/);
-  const empty = context({});
+  const empty = makeContext({});
   oneLineError(pbuild(['build', empty]), /no Containerfile or Dockerfile/);
-  const nobase = context({ Containerfile: 'FROM nosuchbase\n' });
+  const nobase = makeContext({ Containerfile: 'FROM nosuchbase\n' });
   oneLineError(pbuild(['build', nobase]), /nosuchbase/);
 });
 

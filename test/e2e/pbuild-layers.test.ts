@@ -4,22 +4,14 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FIXTURE, binPath, ok, requireBuild, run, tempDir } from './helpers.ts';
+import { FIXTURE, binPath, ok, requireBuild, run, tempDir, makeContext } from './helpers.ts';
 
 let root = '';
 const pbuild = (args: string[], env?: Record<string, string>) => run('pbuild', ['--root', root, ...args], env ? { env } : {});
 const prun = (args: string[]) => run('prun', ['--root', root, ...args]);
 
-function context(files: Record<string, string>): string {
-  const dir = tempDir('pkit-ctx');
-  for (const [name, text] of Object.entries(files)) {
-    mkdirSync(join(dir, name, '..'), { recursive: true });
-    writeFileSync(join(dir, name), text);
-  }
-  return dir;
-}
 
 interface Inspected {
   Id: string;
@@ -46,7 +38,7 @@ const STEPS = 'FROM busybox\nENV A=1\nRUN echo made > /made\nCOPY f.txt /f.txt\n
 
 test('each filesystem step is a layer; metadata steps are empty_layer history entries', () => {
   const base = inspect('busybox');
-  const ctx = context({ Containerfile: STEPS, 'f.txt': 'one\n' });
+  const ctx = makeContext({ Containerfile: STEPS, 'f.txt': 'one\n' });
   const r = ok(pbuild(['build', '-t', 'steps', ctx]));
   // every step but the last prints its intermediate image, as buildah
   assert.is((r.stdout.match(/^--> [0-9a-f]{11}$/gm) ?? []).length, 4, r.stdout);
@@ -65,7 +57,7 @@ test('each filesystem step is a layer; metadata steps are empty_layer history en
 });
 
 test('the step cache: a changed file rebuilds its COPY and what follows, nothing before', () => {
-  const ctx = context({ Containerfile: STEPS, 'f.txt': 'one\n', 'other.txt': 'not read\n' });
+  const ctx = makeContext({ Containerfile: STEPS, 'f.txt': 'one\n', 'other.txt': 'not read\n' });
   ok(pbuild(['build', '-t', 'cache1', ctx]));
   const same = ok(pbuild(['build', '-t', 'cache1', ctx]));
   assert.is(hits(same.stdout), 4, same.stdout);
@@ -74,9 +66,9 @@ test('the step cache: a changed file rebuilds its COPY and what follows, nothing
   assert.is(hits(changed.stdout), 2, 'ENV and RUN come from the cache');
   assert.match(changed.stdout, /STEP 4\/5: COPY f.txt \/f.txt\n--> [0-9a-f]{11}\n/, 'COPY ran again');
   assert.is(ok(prun(['run', '--rm', 'cache1', 'cat', '/f.txt'])).stdout, 'two\n');
-  const args = ok(pbuild(['build', '-t', 'cache2', '--build-arg', 'UNUSED=1', context({ Containerfile: 'FROM busybox\nARG V=a\nRUN echo $V > /v\n' })]));
+  const args = ok(pbuild(['build', '-t', 'cache2', '--build-arg', 'UNUSED=1', makeContext({ Containerfile: 'FROM busybox\nARG V=a\nRUN echo $V > /v\n' })]));
   assert.is(hits(args.stdout), 0);
-  const ctx2 = context({ Containerfile: 'FROM busybox\nARG V=a\nRUN echo $V > /v\n' });
+  const ctx2 = makeContext({ Containerfile: 'FROM busybox\nARG V=a\nRUN echo $V > /v\n' });
   ok(pbuild(['build', '-t', 'cache3', ctx2]));
   const otherArg = ok(pbuild(['build', '-t', 'cache3', '--build-arg', 'V=b', ctx2]));
   assert.is(hits(otherArg.stdout), 0, 'another ARG value: ARG and RUN run again');
@@ -84,7 +76,7 @@ test('the step cache: a changed file rebuilds its COPY and what follows, nothing
 });
 
 test('FROM scratch: an image of only what the build put there', () => {
-  const ctx = context({ Containerfile: 'FROM scratch\nCOPY busybox /bin/busybox\nCMD ["/bin/busybox", "echo", "from scratch"]\n' });
+  const ctx = makeContext({ Containerfile: 'FROM scratch\nCOPY busybox /bin/busybox\nCMD ["/bin/busybox", "echo", "from scratch"]\n' });
   copyFileSync('/bin/busybox', join(ctx, 'busybox'));
   ok(pbuild(['build', '-t', 'tiny', ctx]));
   const img = inspect('tiny');
@@ -94,11 +86,11 @@ test('FROM scratch: an image of only what the build put there', () => {
 });
 
 test('--timestamp and SOURCE_DATE_EPOCH: the same inputs give the same image; file times are the timestamp', () => {
-  const ctx = context({ Containerfile: 'FROM busybox\nRUN echo $RANDOM > /r && touch /t\nENV X=1\n' });
+  const ctx = makeContext({ Containerfile: 'FROM busybox\nRUN echo $RANDOM > /r && touch /t\nENV X=1\n' });
   const a = lastLine(ok(pbuild(['build', '--no-cache', '--timestamp', '1000000000', '-t', 'repro', ctx])).stdout);
   const b = lastLine(ok(pbuild(['build', '--no-cache', '-t', 'repro2', ctx], { SOURCE_DATE_EPOCH: '1000000000' })).stdout);
   // $RANDOM differs between the runs, so compare what is reproducible: the same RUN output
-  const fixed = context({ Containerfile: 'FROM busybox\nRUN echo same > /s && touch /t\nENV X=1\n' });
+  const fixed = makeContext({ Containerfile: 'FROM busybox\nRUN echo same > /s && touch /t\nENV X=1\n' });
   const c = lastLine(ok(pbuild(['build', '--no-cache', '--timestamp', '1000000000', '-t', 'repro3', fixed])).stdout);
   const d = lastLine(ok(pbuild(['build', '--no-cache', '-t', 'repro4', fixed], { SOURCE_DATE_EPOCH: '1000000000' })).stdout);
   assert.is(c, d, 'same inputs, same image ID');
@@ -111,7 +103,7 @@ test('--timestamp and SOURCE_DATE_EPOCH: the same inputs give the same image; fi
 
 test('--format docker keeps SHELL and HEALTHCHECK; oci (the default) drops them; --annotation', () => {
   const cf = 'FROM busybox\nSHELL ["/bin/sh", "-ec"]\nHEALTHCHECK CMD true\nRUN echo $0 > /shell-arg\n';
-  const ctx = context({ Containerfile: cf });
+  const ctx = makeContext({ Containerfile: cf });
   ok(pbuild(['build', '--format', 'docker', '-t', 'fmt-docker', ctx]));
   const d = inspect('fmt-docker');
   assert.is(d.ManifestType, 'application/vnd.docker.distribution.manifest.v2+json');
@@ -126,9 +118,9 @@ test('--format docker keeps SHELL and HEALTHCHECK; oci (the default) drops them;
 });
 
 test('ONBUILD: a child build runs its base image\'s triggers first, as steps, and does not pass them on', () => {
-  ok(pbuild(['build', '--format', 'docker', '-t', 'obparent', context({ Containerfile: 'FROM busybox\nONBUILD RUN echo triggered > /trig\nONBUILD ENV T=1\n' })]));
+  ok(pbuild(['build', '--format', 'docker', '-t', 'obparent', makeContext({ Containerfile: 'FROM busybox\nONBUILD RUN echo triggered > /trig\nONBUILD ENV T=1\n' })]));
   assert.ok(ok(prun(['run', '--rm', 'obparent', 'sh', '-c', 'test -e /trig || echo no-trig-yet'])).stdout.includes('no-trig-yet'));
-  const r = ok(pbuild(['build', '--format', 'docker', '-t', 'obchild', context({ Containerfile: 'FROM obparent\nRUN cat /trig\n' })]));
+  const r = ok(pbuild(['build', '--format', 'docker', '-t', 'obchild', makeContext({ Containerfile: 'FROM obparent\nRUN cat /trig\n' })]));
   assert.match(r.stdout, /STEP 1\/2: FROM obparent\nSTEP 2\/4: RUN echo triggered > \/trig\n--> [0-9a-f]{11}\nSTEP 3\/4: ENV T=1\n[^]*STEP 4\/4: RUN cat \/trig\ntriggered\n/);
   const child = inspect('obchild') as Inspected & { Config: { OnBuild?: string[] } };
   assert.ok(!child.Config.OnBuild?.length, 'the triggers are not inherited');
@@ -137,7 +129,7 @@ test('ONBUILD: a child build runs its base image\'s triggers first, as steps, an
 
 test('--squash: the last stage\'s steps are one layer over its base, with a history entry each', () => {
   const base = inspect('busybox');
-  const ctx = context({ Containerfile: STEPS, 'f.txt': 'squashed\n' });
+  const ctx = makeContext({ Containerfile: STEPS, 'f.txt': 'squashed\n' });
   ok(pbuild(['build', '--squash', '-t', 'squashed', ctx]));
   const img = inspect('squashed');
   assert.is(img.RootFS.Layers.length, base.RootFS.Layers.length + 1);
@@ -148,7 +140,7 @@ test('--squash: the last stage\'s steps are one layer over its base, with a hist
 });
 
 test('intermediate images: kept by image prune while their image exists; rmi removes them with it', () => {
-  const ctx = context({ Containerfile: 'FROM busybox\nENV STEP=1\nRUN echo one > /one\nENV STEP=2\n', 'f.txt': '' });
+  const ctx = makeContext({ Containerfile: 'FROM busybox\nENV STEP=1\nRUN echo one > /one\nENV STEP=2\n', 'f.txt': '' });
   ok(pbuild(['build', '-t', 'chain', ctx]));
   const chain: string[] = [];
   for (let id = inspect('chain').Parent; id && id !== inspect('busybox').Id; id = inspect(id).Parent) chain.push(id);
@@ -167,8 +159,8 @@ test('intermediate images: kept by image prune while their image exists; rmi rem
 });
 
 test('--from replaces the first base; --env sets the image\'s env; unused --build-arg values are warned about', () => {
-  ok(pbuild(['build', '-q', '-t', 'altbase', context({ Containerfile: 'FROM busybox\nRUN echo alt > /alt\n' })]));
-  const ctx = context({ Containerfile: 'FROM nosuchimage\nARG USED\nRUN cat /alt\n' });
+  ok(pbuild(['build', '-q', '-t', 'altbase', makeContext({ Containerfile: 'FROM busybox\nRUN echo alt > /alt\n' })]));
+  const ctx = makeContext({ Containerfile: 'FROM nosuchimage\nARG USED\nRUN cat /alt\n' });
   const r = ok(pbuild(['build', '--from', 'altbase', '--env', 'E1=one', '--env', 'E2', '--build-arg', 'USED=1', '--build-arg', 'NOTUSED=2', '-t', 'fromflag', ctx], { E2: 'two' }));
   assert.match(r.stdout, /^alt$/m);
   assert.match(r.stdout, /^\[Warning\] one or more build args were not consumed: \[NOTUSED\]$/m);
@@ -176,7 +168,7 @@ test('--from replaces the first base; --env sets the image\'s env; unused --buil
 });
 
 test('-o/--output: the image\'s files into a directory, a tar file, or a tar on stdout', () => {
-  const ctx = context({ Containerfile: 'FROM busybox\nRUN mkdir /out && echo built > /out/artifact && ln -s artifact /out/link\n' });
+  const ctx = makeContext({ Containerfile: 'FROM busybox\nRUN mkdir /out && echo built > /out/artifact && ln -s artifact /out/link\n' });
   const dir = join(tempDir('pkit-out'), 'local');
   ok(pbuild(['build', '-q', '-o', dir, ctx]));
   assert.is(readFileSync(join(dir, 'out/artifact'), 'utf8'), 'built\n');
@@ -194,7 +186,7 @@ test('-o/--output: the image\'s files into a directory, a tar file, or a tar on 
 });
 
 test('--platform/--arch: the image\'s platform, and TARGETARCH for the Containerfile', () => {
-  const ctx = context({ Containerfile: 'FROM scratch\nARG TARGETARCH\nCOPY f.txt /f-$TARGETARCH\n', 'f.txt': 'x\n' });
+  const ctx = makeContext({ Containerfile: 'FROM scratch\nARG TARGETARCH\nCOPY f.txt /f-$TARGETARCH\n', 'f.txt': 'x\n' });
   ok(pbuild(['build', '-q', '--platform', 'linux/arm64', '-t', 'armimg', ctx]));
   const img = inspect('armimg') as Inspected & { Architecture: string; Os: string };
   assert.is(img.Architecture, 'arm64');
@@ -207,7 +199,7 @@ test('--platform/--arch: the image\'s platform, and TARGETARCH for the Container
 });
 
 test('--build-arg-file: NAME=VALUE lines; --build-arg wins', () => {
-  const ctx = context({ Containerfile: 'FROM busybox\nARG A\nARG B\nRUN echo $A-$B > /ab\n', 'args.conf': '# build args\nA=from-file\n\nB=file-b\n' });
+  const ctx = makeContext({ Containerfile: 'FROM busybox\nARG A\nARG B\nRUN echo $A-$B > /ab\n', 'args.conf': '# build args\nA=from-file\n\nB=file-b\n' });
   ok(pbuild(['build', '-t', 'argfile', '--build-arg-file', join(ctx, 'args.conf'), '--build-arg', 'B=flag', ctx]));
   assert.is(ok(prun(['run', '--rm', 'argfile', 'cat', '/ab'])).stdout, 'from-file-flag\n');
 });
@@ -219,7 +211,7 @@ test('the files of a built image: owners, modes, symlinks, hardlinks, deletions,
     'RUN ln -s /data/file /link && ln /data/file /hard && rm /bin/vi && rm -r /data/sub',
     'WORKDIR /made/by/workdir',
   ].join('\n');
-  ok(pbuild(['build', '-t', 'files', context({ Containerfile: cf })]));
+  ok(pbuild(['build', '-t', 'files', makeContext({ Containerfile: cf })]));
   const out = ok(prun(['run', '--rm', 'files', 'sh', '-c', 'pwd; stat -c "%n %u:%g %a %h" /data/file; stat -c "%n %u:%g %a" /data; readlink /link; stat -c %i /hard /data/file | uniq | wc -l; test -e /bin/vi || echo vi-gone; test -e /data/sub || echo sub-gone'])).stdout;
   assert.is(out, '/made/by/workdir\n/data/file 1000:100 4755 2\n/data 1000:100 755\n/data/file\n1\nvi-gone\nsub-gone\n');
 });

@@ -4,9 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { FIXTURE, REGISTRY, ok, oneLineError, requireBuild, run, tempDir } from './helpers.ts';
+import { FIXTURE, REGISTRY, ok, oneLineError, requireBuild, run, tempDir, makeContext } from './helpers.ts';
 
 const NOTLS = '--tls-verify=false';
 const repo = `${REGISTRY}/pbuild-verbs2-${randomBytes(4).toString('hex')}/busybox`;
@@ -17,14 +15,6 @@ const pbuild = (r: string, args: string[]) => run('pbuild', ['--root', r, ...arg
 const prun = (r: string, args: string[]) => run('prun', ['--root', r, ...args]);
 const lines = (s: string) => s.trimEnd().split('\n').filter(Boolean);
 
-function context(files: Record<string, string>): string {
-  const dir = tempDir('pkit-verbs2-ctx');
-  for (const [name, text] of Object.entries(files)) {
-    mkdirSync(join(dir, name, '..'), { recursive: true });
-    writeFileSync(join(dir, name), text);
-  }
-  return dir;
-}
 
 test('setup: busybox imported, and pushed to the test registry as :1 and :2', () => {
   requireBuild();
@@ -112,7 +102,7 @@ test('rmi: a container of prun is never removed by pbuild, even with -f', () => 
 });
 
 test('rmi --prune removes dangling images only; rmi of a built image takes its intermediate images; --all empties the store', () => {
-  const ctx = context({ Containerfile: 'FROM busybox\nRUN echo one > /one\nENV STEP=2\n' });
+  const ctx = makeContext({ Containerfile: 'FROM busybox\nRUN echo one > /one\nENV STEP=2\n' });
   const first = ok(pbuild(root, ['build', '-q', '-t', 'built', ctx])).stdout.trim();
   const second = ok(pbuild(root, ['build', '-q', '--no-cache', '-t', 'built', ctx])).stdout.trim();
   assert.is.not(first, second);

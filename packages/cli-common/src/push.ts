@@ -19,11 +19,12 @@ export interface PushRequest {
   /** Manifest format at the destination; default: the stored one. */
   format?: 'oci' | 'v2s2' | undefined;
   /**
-   * Layer compression: 'registry' (podman) gzips uncompressed layers for a registry and leaves
-   * the rest to the destination's default, 'always' (buildah) gzips them for every destination,
-   * 'never' (buildah -D) sends every layer uncompressed; an explicit `compression` wins.
+   * Layer compression: 'default' (podman) leaves it to the destination (registries and OCI
+   * layouts gzip uncompressed layers, dir: keeps them as stored, docker-archive stores them
+   * uncompressed), 'always' (buildah) gzips them for every destination, 'never' (buildah -D)
+   * sends every layer uncompressed; an explicit `compression` wins.
    */
-  compress: 'registry' | 'always' | 'never';
+  compress: 'default' | 'always' | 'never';
   compression?: 'gzip' | 'zstd' | undefined;
   /** Write the manifest digest at the destination here (buildah --digestfile). */
   digestFile?: string | undefined;
@@ -36,7 +37,7 @@ export async function pushImage(req: PushRequest): Promise<Digest> {
   const dest = await destinationOf(req);
   if (req.compression === 'zstd') throw new StoreError('--compression-format zstd is not supported yet: use gzip', 'PKIT_CONVERSION');
   const progress = podmanProgress(req.quiet);
-  const gzip = req.compression !== undefined || req.compress === 'always' || (req.compress === 'registry' && dest.startsWith('docker://'));
+  const gzip = req.compression !== undefined || req.compress === 'always';
   const compression = gzip ? ('gzip' as const) : req.compress === 'never' ? ('none' as const) : undefined;
   const opts: CopyOptions = {
     progress,

@@ -37,8 +37,8 @@ export default class Push extends BaseCommand {
       creds: flags.creds,
       authfile: flags.authfile,
       format: flags.format as 'oci' | 'v2s2' | undefined,
-      // podman gzips layers stored uncompressed for a registry only
-      compress: 'registry',
+      // podman: each destination's default (registries and OCI layouts gzip uncompressed layers)
+      compress: 'default',
       compression: flags['compression-format'] as 'gzip' | 'zstd' | undefined,
     });
   }
