@@ -198,6 +198,25 @@ test('--platform/--arch: the image\'s platform, and TARGETARCH for the Container
   assert.ok(existsSync(join(out, 'f-arm64')), 'TARGETARCH was arm64');
 });
 
+test('a last stage that is only FROM: its base, tagged; with --label a new image that has it', () => {
+  const ctx = makeContext({ Containerfile: 'FROM busybox\n' });
+  const plain = lastLine(ok(pbuild(['build', '-t', 'bare', ctx])).stdout);
+  assert.is(plain, inspect('busybox').Id, 'podman tags the base itself');
+  const labelled = lastLine(ok(pbuild(['build', '--label', 'team=core', '-t', 'bare2', ctx])).stdout);
+  assert.is.not(labelled, plain);
+  assert.is(inspect('bare2').Config.Labels?.['team'], 'core');
+  assert.is(inspect('busybox').Config.Labels?.['team'], undefined, 'the base is not changed');
+});
+
+test('a heredoc whose name is not a plain file name is refused; nothing is written outside', () => {
+  const victim = join(tempDir('pkit-victim'), 'pwned');
+  const ctx = makeContext({ Containerfile: `FROM busybox\nCOPY <<../../../../..${victim} /x\nhello\n../../../../..${victim}\n` });
+  const r = pbuild(['build', '-q', ctx]);
+  assert.is(r.code, 125, r.stderr);
+  assert.match(r.stderr, /not a plain file name/);
+  assert.not.ok(existsSync(victim));
+});
+
 test('--build-arg-file: NAME=VALUE lines; --build-arg wins', () => {
   const ctx = makeContext({ Containerfile: 'FROM busybox\nARG A\nARG B\nRUN echo $A-$B > /ab\n', 'args.conf': '# build args\nA=from-file\n\nB=file-b\n' });
   ok(pbuild(['build', '-t', 'argfile', '--build-arg-file', join(ctx, 'args.conf'), '--build-arg', 'B=flag', ctx]));

@@ -116,7 +116,7 @@ export function pruneImages(store: Store, select: (image: ImageWithNames, ctx: {
         for (const l of image.layers) if (!sizes.has(l) && store.layers.has(l)) sizes.set(l, (await store.layers.get(l)).size);
         await store.images.remove(image.id);
         removed.push(image.id);
-        again = image.parent !== undefined;
+        if (image.parent !== undefined) again = true;
       }
     }
     const gc = await collect(store);

@@ -2,6 +2,7 @@
 // the default, or never; "true"/"false" as podman), through the pull prun uses.
 import { StoreError } from '@pkit/storage/errors';
 import { findImage } from '@pkit/storage/image-lookup';
+import { readImageConfig } from '@pkit/runtime/container-run';
 import type { Platform } from '../containerfile/index.ts';
 import { openStore } from './working.ts';
 
@@ -30,19 +31,10 @@ export async function pullBaseImages(bases: Array<{ ref: string; platform?: Plat
   if (policy === 'never') return;
   const seen = new Set<string>();
   for (const { ref, platform } of bases) {
-    if (seen.has(ref)) continue;
-    seen.add(ref);
-    if (policy === 'missing') {
-      const store = openStore(req.root);
-      try {
-        await findImage(store, ref);
-        continue;
-      } catch (err) {
-        if (!(err instanceof StoreError) || err.code !== 'PKIT_NOT_FOUND') throw err;
-      } finally {
-        store.close();
-      }
-    }
+    const key = `${ref}\0${platform ? `${platform.os}/${platform.architecture}/${platform.variant ?? ''}` : ''}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    if (policy === 'missing' && (await presentFor(req.root, ref, platform))) continue;
     const { pullImages } = await import('@pkit/cli-common/pull');
     await pullImages(
       {
@@ -56,5 +48,21 @@ export async function pullBaseImages(bases: Array<{ ref: string; platform?: Plat
       },
       openStore,
     );
+  }
+}
+
+/** Whether the store has `ref`, for `platform` when one is asked (podman pulls again when not). */
+async function presentFor(root: string | undefined, ref: string, platform: Platform | undefined): Promise<boolean> {
+  const store = openStore(root);
+  try {
+    const image = await findImage(store, ref);
+    if (!platform) return true;
+    const config = await readImageConfig(store, image.id);
+    return config.os === platform.os && config.architecture === platform.architecture && (platform.variant === undefined || config.variant === undefined || config.variant === platform.variant);
+  } catch (err) {
+    if (err instanceof StoreError && err.code === 'PKIT_NOT_FOUND') return false;
+    throw err;
+  } finally {
+    store.close();
   }
 }

@@ -27,19 +27,26 @@ export async function contextRead(b: Build, x: Instruction): Promise<string> {
   return sourcesDigest(b.contextDir, paths, { ignore: b.ignore, excludes: x.excludes, parents: x.kind === 'COPY' && x.parents, add: x.kind === 'ADD' });
 }
 
-/** The image RUN --mount=from= reads (a stage or an image, as COPY --from). */
-export function mountFromImage(b: Build, name: string, x: Instruction): Promise<string> {
-  return copyFromImage(b, name, x);
+/**
+ * The images a step reads besides its parent, each resolved once (its cache key and its run
+ * see the same): COPY --from and RUN --mount=from=, a stage built before this one, else an
+ * image of the store (pulled when missing).
+ */
+export async function stepImages(b: Build, x: Instruction): Promise<Map<string, string>> {
+  const names = x.kind === 'COPY' && x.from !== undefined ? [x.from] : x.kind === 'RUN' ? x.mounts.flatMap((m) => (m.from !== undefined ? [m.from] : [])) : [];
+  const out = new Map<string, string>();
+  for (const n of names) if (!out.has(n)) out.set(n, await imageOf(b, n, x));
+  return out;
 }
 
-/** The image COPY --from reads: a stage built before this one, else an image (pulled when missing). */
-export async function copyFromImage(b: Build, name: string, x: Instruction): Promise<string> {
+async function imageOf(b: Build, name: string, x: Instruction): Promise<string> {
   const byName = b.cf.stages.find((st) => st.name === name.toLowerCase());
   const byIndex = /^\d+$/.test(name) ? b.cf.stages[Number(name)] : undefined;
   const st = byName ?? byIndex;
   if (st) {
     const id = b.stageImage.get(st.index);
-    if (id === undefined) throw bad(`${x.loc.file}:${x.loc.line}: COPY --from=${name}: that stage is not built before this one`);
+    const flag = x.kind === 'RUN' ? '--mount from' : '--from';
+    if (id === undefined) throw bad(`${x.loc.file}:${x.loc.line}: ${x.kind} ${flag}=${name}: that stage is not built before this one`);
     return id;
   }
   // an image: pulled first as --pull says, as for FROM (an index resolves to the platform)
@@ -48,7 +55,7 @@ export async function copyFromImage(b: Build, name: string, x: Instruction): Pro
 }
 
 /** RUN, COPY or ADD in the step's working container; returns the history's created_by. */
-export async function fileStep(b: Build, rec: ContainerRecord, x: Instruction, args: StageArgs, env: Map<string, string>, shell: string[], from: string | undefined): Promise<string> {
+export async function fileStep(b: Build, rec: ContainerRecord, x: Instruction, args: StageArgs, env: Map<string, string>, shell: string[], images: Map<string, string>): Promise<string> {
   if (x.kind === 'RUN') {
     const { argv, script } = runArgv(x, shell);
     // ARG values are the RUN's environment, below the image's ENV.
@@ -62,7 +69,7 @@ export async function fileStep(b: Build, rec: ContainerRecord, x: Instruction, a
       ...(network !== undefined ? { network } : {}),
       contextDir: b.contextDir,
       secrets: b.secrets,
-      resolveFrom: (from) => mountFromImage(b, from, x),
+      resolveFrom: (name) => images.get(name)!,
     });
     if (code !== 0) throw new BuildRunError(`building at STEP "${x.source}": while running runtime: exit status ${code}`, code);
     // buildah's history: "|N K=V ... CMD" when the stage declared ARGs.
@@ -74,15 +81,19 @@ export async function fileStep(b: Build, rec: ContainerRecord, x: Instruction, a
   // files (buildah's way), so a relative DEST lands in it.
   const wd = (await readWorkingConfig(b.store, rec)).config.WorkingDir;
   if (wd) await ensureWorkingDir(b.store, rec, wd);
-  // Inline files (COPY <<EOF dest) are written to the scratch dir and copied from there.
+  // Inline files (COPY <<EOF dest) are written to the scratch dir and copied from there, under
+  // their names: a name that is not a plain file name could write elsewhere, or be a glob.
   const heredocs = x.sources.filter((s) => s.kind === 'heredoc');
   if (heredocs.length && heredocs.length !== x.sources.length) throw bad(`${x.loc.file}:${x.loc.line}: mixing heredoc and path sources is not supported yet`);
   const dir = heredocs.length ? mkdtempSync(join(b.scratch, 'heredoc-')) : undefined;
   const sources = x.sources.map((s) => {
     if (s.kind === 'path') return s.path;
-    writeFileSync(join(dir!, s.heredoc.name), s.heredoc.content);
-    return s.heredoc.name;
+    const name = s.heredoc.name;
+    if (name === '.' || name === '..' || /[/\\*?[]/.test(name)) throw bad(`${x.loc.file}:${x.loc.line}: the heredoc name "${name}" is not a plain file name: use letters, digits, "-", "_" or "."`);
+    writeFileSync(join(dir!, name), s.heredoc.content);
+    return name;
   });
+  const from = x.kind === 'COPY' && x.from !== undefined ? images.get(x.from) : undefined;
   const copied = await copyInto(b.store, rec, sources, x.dest, {
     contextDir: dir ?? b.contextDir,
     ...(x.chown !== undefined ? { chown: x.chown } : {}),

@@ -1,6 +1,9 @@
-// What a Containerfile instruction means for an image config: the changes a metadata
-// instruction (ENV, LABEL, CMD, ...) makes, and the image's env as expansion sees it.
-import type { Instruction } from '../containerfile/index.ts';
+// What a Containerfile instruction means for an image config: the instruction as a step sees
+// it (expanded with the image's ENV over the ARGs), and the changes a metadata instruction
+// (ENV, LABEL, CMD, ...) makes.
+import { StoreError } from '@pkit/storage/errors';
+import type { ContainerConfig } from '@pkit/storage/oci-types';
+import { expandInstruction, type Instruction, type StageArgs } from '../containerfile/index.ts';
 import type { ConfigChange } from './config.ts';
 
 export const DEFAULT_SHELL = ['/bin/sh', '-c'];
@@ -47,4 +50,35 @@ export function configChanges(x: Instruction, shell: string[]): ConfigChange[] |
       }];
     default: return undefined;
   }
+}
+
+/** An instruction ready to run: expanded, with the env and SHELL of the config it runs on. */
+export interface PreparedStep {
+  x: Instruction;
+  env: Map<string, string>;
+  shell: string[];
+}
+
+/**
+ * Expands `instr` against the config the step starts from: ENV wins over an ARG of the same
+ * name (the reference), both are visible; an ARG declares its value in `args` first.
+ */
+export function prepareStep(config: ContainerConfig | undefined, instr: Instruction, args: StageArgs): PreparedStep {
+  const env = envMap(config?.Env);
+  const lookup = (n: string) => env.get(n) ?? args.values.get(n);
+  if (instr.kind === 'ARG') args.declare(instr, lookup);
+  const x = instr.kind === 'ARG' ? instr : expandInstruction(instr, lookup);
+  return { x, env, shell: (config as { Shell?: string[] } | undefined)?.Shell ?? DEFAULT_SHELL };
+}
+
+/** Whether a step changes files (it runs in a working container and makes a layer). */
+export function changesFiles(x: Instruction): x is Extract<Instruction, { kind: 'RUN' | 'COPY' | 'ADD' }> {
+  return x.kind === 'RUN' || x.kind === 'COPY' || x.kind === 'ADD';
+}
+
+/** The config changes of a step that does not change files (ARG: none). */
+export function metadataChanges(x: Instruction, shell: string[]): ConfigChange[] {
+  const changes = x.kind === 'ARG' ? [] : configChanges(x, shell);
+  if (changes === undefined) throw new StoreError(`${x.loc.file}:${x.loc.line}: ${x.kind} is not supported by pbuild build yet`, 'PKIT_BAD_INPUT');
+  return changes;
 }

@@ -9,6 +9,7 @@ import { pipeline } from 'node:stream/promises';
 import { StoreError } from '@pkit/storage/errors';
 import type { Store } from '@pkit/storage/store';
 import { collectStderr, containerFiles, exitCodeOf, reasons } from '@pkit/runtime/container-files';
+import { atInterrupt, isInterrupted, stopAndRemove } from './interrupt.ts';
 import { findWorking, fromImage, helper, removeWorking } from './working.ts';
 
 export interface OutputSpec {
@@ -40,14 +41,16 @@ export function parseOutput(value: string): OutputSpec {
 
 export async function exportImage(store: Store, image: string, out: OutputSpec): Promise<void> {
   const rec = await findWorking(store, await fromImage(store, image));
+  const unregister = atInterrupt(stopAndRemove(store, rec));
   try {
     const fs = containerFiles(store, rec, { helper: helper() });
     // the root's contents, names without "./", owners kept
     const producer = fs.run('get', ['/', '1', '1', '', ''], ['ignore', 'pipe', 'pipe']);
     const producerErr = collectStderr(producer.child);
-    let consumerDone: Promise<number> | undefined;
+    let consumer: Promise<number> = Promise.resolve(0);
+    let consumerErr = () => '';
     if (out.type === 'tar' && out.dest !== '-') {
-      await pipeline(producer.child.stdout!, createWriteStream(out.dest));
+      consumer = pipeline(producer.child.stdout!, createWriteStream(out.dest)).then(() => 0);
     } else if (out.type === 'tar') {
       // a reader may stop at the tar's end marker, before its padding: not an error
       process.stdout.on('error', () => producer.child.kill());
@@ -56,20 +59,23 @@ export async function exportImage(store: Store, image: string, out: OutputSpec):
       mkdirSync(out.dest, { recursive: true });
       // as the calling user: the files become ours (the image's owners cannot be kept rootless)
       const tar = spawn('tar', ['-x', '--no-same-owner', '--no-same-permissions', '--delay-directory-restore', '-C', out.dest, '-f', '-'], { stdio: ['pipe', 'ignore', 'pipe'] });
-      const tarErr = collectStderr(tar);
-      consumerDone = exitCodeOf(tar).then((code) => {
-        if (code !== 0) throw bad(`--output ${out.dest}: extracting failed: ${reasons(tarErr()).join('; ') || `tar exit ${code}`}`);
-        return code;
-      });
+      consumerErr = collectStderr(tar);
+      consumer = exitCodeOf(tar);
       // tar stops reading at the archive's end marker; the padding after it may find the pipe
       // closed, which is no error (its exit code says how the extraction went)
       tar.stdin!.on('error', () => {});
       producer.child.stdout!.pipe(tar.stdin!);
     }
-    const code = await producer.exitCode;
+    // both sides are awaited, so a failure of one never leaves the other's unhandled
+    const [made, taken] = await Promise.allSettled([producer.exitCode, consumer]);
+    if (taken.status === 'rejected') throw bad(`--output ${out.dest}: ${(taken.reason as Error).message}`);
+    if (taken.value !== 0) throw bad(`--output ${out.dest}: extracting failed: ${reasons(consumerErr()).join('; ') || `tar exit ${taken.value}`}`);
+    const code = made.status === 'fulfilled' ? made.value : 1;
     if (code !== 0) throw new StoreError(`exporting the image's files failed: ${reasons(producerErr()).join('; ') || `exit ${code}`}`, 'PKIT_CONTAINER');
-    await consumerDone;
   } finally {
-    await removeWorking(store, rec);
+    if (!isInterrupted()) {
+      await removeWorking(store, rec);
+      unregister();
+    }
   }
 }

@@ -1,9 +1,9 @@
 // `pbuild build --squash`.
-import { expandInstruction, type Instruction, type StageArgs } from '../containerfile/index.ts';
-import { configChanges, DEFAULT_SHELL, envMap } from './build-instructions.ts';
-import { bad, finalChanges, keyValues } from './build-request.ts';
+import type { Instruction, StageArgs } from '../containerfile/index.ts';
+import { changesFiles, metadataChanges, prepareStep } from './build-instructions.ts';
+import { finalChanges, keyValues } from './build-request.ts';
 import { withWorking, type Build } from './build-state.ts';
-import { copyFromImage, fileStep } from './build-file-step.ts';
+import { fileStep, stepImages } from './build-file-step.ts';
 import { applyConfigChanges, readWorkingConfig, saveWorkingConfig } from './config.ts';
 import { commit } from './working.ts';
 
@@ -17,28 +17,23 @@ export async function squashedStage(b: Build, base: string, comment: string, ste
   return withWorking(b, base, async (rec) => {
     // the record as the last step left it (it keeps the image config the steps change)
     const current = async () => (await store.containers.get(rec.id)) ?? rec;
+    // the base's ONBUILD triggers are among the steps: the image does not keep them
+    const start = await readWorkingConfig(store, rec);
+    delete start.config.OnBuild;
+    await saveWorkingConfig(store, rec, start);
     const done: string[] = [];
-    const baseOnBuild = (await readWorkingConfig(store, rec)).config.OnBuild?.length;
     for (const instr of steps) {
       b.say(`STEP ${++b.step}/${b.total}: ${instr.source}`);
       const wc = await readWorkingConfig(store, await current());
-      const env = envMap(wc.config.Env);
-      const lookup = (n: string) => env.get(n) ?? args.values.get(n);
-      if (instr.kind === 'ARG') args.declare(instr, lookup);
-      const x = instr.kind === 'ARG' ? instr : expandInstruction(instr, lookup);
-      const shell = (wc.config as { Shell?: string[] }).Shell ?? DEFAULT_SHELL;
-      if (x.kind === 'RUN' || x.kind === 'COPY' || x.kind === 'ADD') {
-        const from = x.kind === 'COPY' && x.from !== undefined ? await copyFromImage(b, x.from, x) : undefined;
-        done.push(await fileStep(b, await current(), x, args, env, shell, from));
+      const { x, env, shell } = prepareStep(wc.config, instr, args);
+      if (changesFiles(x)) {
+        done.push(await fileStep(b, await current(), x, args, env, shell, await stepImages(b, x)));
         continue;
       }
-      const changes = x.kind === 'ARG' ? [] : configChanges(x, shell);
-      if (changes === undefined) throw bad(`${x.loc.file}:${x.loc.line}: ${x.kind} is not supported by pbuild build yet`);
-      await saveWorkingConfig(store, await current(), applyConfigChanges(wc, changes));
+      await saveWorkingConfig(store, await current(), applyConfigChanges(wc, metadataChanges(x, shell)));
       done.push(`/bin/sh -c #(nop) ${x.source}`);
     }
     const wc = applyConfigChanges(await readWorkingConfig(store, await current()), finalChanges(req));
-    if (baseOnBuild) delete wc.config.OnBuild;
     const saved = await saveWorkingConfig(store, await current(), wc);
     b.say(`COMMIT ${req.tags[0] ?? ''}`.trimEnd());
     const annotations = keyValues(req.annotations ?? []);

@@ -4,7 +4,7 @@ import type { Store } from '@pkit/storage/store';
 import type { parseContainerfile, Platform, StageArgs } from '../containerfile/index.ts';
 import type { PathMatcher } from '../context/ignore.ts';
 import type { BuildRequest } from './build-request.ts';
-import type { InterruptGuard } from './interrupt.ts';
+import { atInterrupt, isInterrupted, stopAndRemove } from './interrupt.ts';
 import type { BuildSecret } from './secrets.ts';
 import { findWorking, fromImage, removeWorking } from './working.ts';
 
@@ -30,8 +30,6 @@ export interface Build {
   total: number;
   /** --platform (default: this machine's) */
   target: Platform;
-  /** the working containers to remove when the build is interrupted */
-  guard: InterruptGuard;
   /** --secret: what RUN --mount=type=secret can mount (never part of a cache key) */
   secrets: Map<string, BuildSecret>;
 }
@@ -39,11 +37,14 @@ export interface Build {
 /** A working container on `image` for `fn`, removed afterwards (also when the build is interrupted). */
 export async function withWorking<T>(b: Build, image: string, fn: (rec: ContainerRecord) => Promise<T>): Promise<T> {
   const rec = await findWorking(b.store, await fromImage(b.store, image));
-  b.guard.hold(rec);
+  const unregister = atInterrupt(stopAndRemove(b.store, rec));
   try {
     return await fn(rec);
   } finally {
-    await removeWorking(b.store, rec);
-    b.guard.release(rec);
+    // after a signal the interrupt handler removes it (and the RUN in it)
+    if (!isInterrupted()) {
+      await removeWorking(b.store, rec);
+      unregister();
+    }
   }
 }

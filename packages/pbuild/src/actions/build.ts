@@ -10,53 +10,52 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { findImage, localImageName } from '@pkit/storage/image-lookup';
 import { readImageConfig } from '@pkit/runtime/container-run';
-import { expandInstruction, parseContainerfile, parseTrigger, parsePlatform, stageArgs, stagesForTarget, unusedBuildArgs, type ArgInstruction, type Instruction, type StageArgs } from '../containerfile/index.ts';
+import { parseContainerfile, parseTrigger, parsePlatform, stageArgs, stagesForTarget, unusedBuildArgs, type ArgInstruction, type Instruction, type StageArgs } from '../containerfile/index.ts';
 import { loadIgnore } from '../context/ignore.ts';
 import { pullBaseImages } from './base-image.ts';
 import { cacheable, readEntry, readsContext, stepKey, writeEntry } from './build-cache.ts';
-import { contextRead, copyFromImage, fileStep, mountFromImage } from './build-file-step.ts';
-import { configChanges, DEFAULT_SHELL, envMap } from './build-instructions.ts';
+import { contextRead, fileStep, stepImages } from './build-file-step.ts';
+import { changesFiles, metadataChanges, prepareStep } from './build-instructions.ts';
 import { exportImage, parseOutput } from './build-output.ts';
 import { bad, finalChanges, keyValues, parseBuildArgs, readContainerfile, targetPlatform, type BuildRequest } from './build-request.ts';
 import { squashedStage } from './build-squash.ts';
 import { withWorking, type Build } from './build-state.ts';
 import { applyConfigChanges, initialWorkingConfig, readWorkingConfig, saveWorkingConfig, type WorkingConfig } from './config.ts';
 import { scratchImage, writeImage } from './image-write.ts';
-import { guardInterrupts } from './interrupt.ts';
+import { atInterrupt, handleInterrupts } from './interrupt.ts';
 import { parseSecrets } from './secrets.ts';
 import { commit, openStore } from './working.ts';
 
 export { BuildRunError, readBuildArgFiles, timestamp, type BuildRequest } from './build-request.ts';
 
-
-
-
-
-
-
-
-
-
-
 export async function buildAction(req: BuildRequest): Promise<string> {
-  if (req.context !== '-') {
-    const contextDir = resolve(req.context);
-    if (!existsSync(contextDir) || !statSync(contextDir).isDirectory()) throw bad(`build context ${req.context}: not a directory`);
-    return buildIn(req, contextDir);
-  }
-  // `pbuild build -`: the context is a tar (or a lone Containerfile) on stdin
-  if (req.file === '-') throw bad('the build context and the Containerfile cannot both come from stdin: give -f FILE or a context directory');
-  const { stdinContext } = await import('../context/stdin-context.ts');
-  const sc = await stdinContext();
+  const stopHandling = handleInterrupts();
   try {
-    return await buildIn(req, sc.dir);
+    if (req.context !== '-') {
+      const contextDir = resolve(req.context);
+      if (!existsSync(contextDir) || !statSync(contextDir).isDirectory()) throw bad(`build context ${req.context}: not a directory`);
+      return await buildIn(req, contextDir);
+    }
+    // `pbuild build -`: the context is a tar (or a lone Containerfile) on stdin
+    if (req.file === '-') throw bad('the build context and the Containerfile cannot both come from stdin: give -f FILE or a context directory');
+    const { stdinContext } = await import('../context/stdin-context.ts');
+    const sc = await stdinContext();
+    const unregister = atInterrupt(() => sc.cleanup());
+    try {
+      return await buildIn(req, sc.dir);
+    } finally {
+      sc.cleanup();
+      unregister();
+    }
   } finally {
-    sc.cleanup();
+    stopHandling();
   }
 }
 
 async function buildIn(req: BuildRequest, contextDir: string): Promise<string> {
+  // everything the command line says is checked before anything is pulled or made
   const output = req.output !== undefined ? parseOutput(req.output) : undefined;
+  const secrets = parseSecrets(req.secrets ?? []);
   const { text, name, path } = readContainerfile(contextDir, req.file);
   const ignore = loadIgnore(contextDir, { ...(req.ignoreFile !== undefined ? { ignoreFile: req.ignoreFile } : {}), ...(path !== undefined ? { containerfile: path } : {}) });
   const buildArgs = parseBuildArgs(req.buildArgs);
@@ -71,6 +70,8 @@ async function buildIn(req: BuildRequest, contextDir: string): Promise<string> {
   });
   await pullBaseImages(bases, req);
   const store = openStore(req.root);
+  const scratch = mkdtempSync(join(tmpdir(), 'pbuild-'));
+  const unregister = atInterrupt(() => rmSync(scratch, { recursive: true, force: true }));
   const b: Build = {
     req,
     store,
@@ -78,7 +79,7 @@ async function buildIn(req: BuildRequest, contextDir: string): Promise<string> {
     buildArgs,
     contextDir,
     ignore,
-    scratch: mkdtempSync(join(tmpdir(), 'pbuild-')),
+    scratch,
     stageImage: new Map(),
     stageScope: new Map(),
     say: (line) => {
@@ -87,8 +88,7 @@ async function buildIn(req: BuildRequest, contextDir: string): Promise<string> {
     },
     step: 0,
     target,
-    secrets: parseSecrets(req.secrets ?? []),
-    guard: guardInterrupts(store),
+    secrets,
     total: needed.reduce((n, i) => n + 1 + cf.stages[i]!.instructions.length, 0),
   };
   try {
@@ -104,8 +104,8 @@ async function buildIn(req: BuildRequest, contextDir: string): Promise<string> {
     if (req.iidfile !== undefined) writeFileSync(req.iidfile, finalId);
     return id;
   } finally {
-    b.guard.dispose();
-    rmSync(b.scratch, { recursive: true, force: true });
+    rmSync(scratch, { recursive: true, force: true });
+    unregister();
     store.close();
   }
 }
@@ -141,10 +141,7 @@ async function buildStage(b: Build, idx: number, lastStage: boolean): Promise<st
     comment = `FROM ${image.slice('sha256:'.length, 'sha256:'.length + 12)}`;
     if (!final) b.say(`--> ${image.slice('sha256:'.length, 'sha256:'.length + 11)}`);
   }
-  if (lastStage && steps.length === 0) {
-    b.say(`COMMIT ${b.req.tags[0] ?? ''}`.trimEnd());
-    if (b.req.tags[0] !== undefined) await b.store.images.tag(localImageName(b.req.tags[0]), image as never);
-  }
+  if (lastStage && steps.length === 0 && !b.req.squash) image = await bareStage(b, image, comment, stage.from.source);
   b.stageImage.set(idx, image);
   b.stageScope.set(idx, args);
   return image;
@@ -167,40 +164,31 @@ interface Step {
 async function buildStep(b: Build, s: Step): Promise<string> {
   const { store, req } = b;
   const parentConfig = await readImageConfig(store, s.parent as never);
-  const env = envMap(parentConfig.config?.Env);
-  // ENV wins over ARG of the same name (the reference); both are visible to expansion.
-  const lookup = (n: string) => env.get(n) ?? s.args.values.get(n);
-  if (s.instr.kind === 'ARG') s.args.declare(s.instr, lookup);
-  const x = s.instr.kind === 'ARG' ? s.instr : expandInstruction(s.instr, lookup);
-  const from = x.kind === 'COPY' && x.from !== undefined ? await copyFromImage(b, x.from, x) : undefined;
-  // RUN --mount=from=...: the images it mounts are inputs of the step
-  const mountFroms = x.kind === 'RUN' ? await Promise.all(x.mounts.flatMap((m) => (m.from !== undefined && m.type !== 'cache' ? [mountFromImage(b, m.from, x)] : []))) : [];
-  const context = readsContext(x) ? await contextRead(b, x) : undefined;
+  const { x, env, shell } = prepareStep(parentConfig.config, s.instr, s.args);
+  const images = await stepImages(b, x);
   const output = {
     timestamp: req.timestamp ?? null,
     ...(x.kind === 'RUN' ? { network: x.network ?? req.network ?? 'default' } : {}),
     dropOnBuild: s.dropOnBuild,
     ...(s.final ? { format: req.format ?? 'oci', edits: finalChanges(req), annotations: req.annotations ?? [] } : {}),
   };
-  const key = cacheable(x)
+  // --layers=false neither reads nor writes the cache: no key to compute
+  const key = cacheable(x) && req.layers !== false
     ? stepKey({
         parent: s.parent,
         instruction: x,
         ...(x.kind === 'RUN' || x.kind === 'ARG' ? { args: new Map([...s.args.values, ...s.args.proxyEnv()]) } : {}),
-        ...(context !== undefined ? { context } : {}),
-        ...(from !== undefined ? { from } : {}),
-        ...(mountFroms.length ? { mounts: mountFroms } : {}),
+        ...(readsContext(x) ? { context: await contextRead(b, x) } : {}),
+        ...(images.size ? { images: [...images].sort(([a], [b]) => a.localeCompare(b)) } : {}),
         output,
       })
     : undefined;
-  const useCache = !req.noCache && req.layers !== false;
-  const hit = key !== undefined && useCache ? readEntry(store.paths.root, key) : undefined;
+  const hit = key !== undefined && !req.noCache ? readEntry(store.paths.root, key) : undefined;
   if (hit && (await store.images.get(hit.image as never))) {
     b.say(`--> Using cache ${hit.image.slice('sha256:'.length)}`);
     if (s.final) await finish(b, hit.image);
     return hit.image;
   }
-  const shell = (parentConfig.config as { Shell?: string[] } | undefined)?.Shell ?? DEFAULT_SHELL;
   const format = s.final ? req.format ?? 'oci' : 'docker';
   const timestamp = req.timestamp;
   const annotations = s.final ? keyValues(req.annotations ?? []) : undefined;
@@ -211,9 +199,9 @@ async function buildStep(b: Build, s: Step): Promise<string> {
     return next;
   };
   let image: string;
-  if (x.kind === 'RUN' || x.kind === 'COPY' || x.kind === 'ADD') {
+  if (changesFiles(x)) {
     image = await withWorking(b, s.parent, async (rec) => {
-      const createdBy = await fileStep(b, rec, x, s.args, env, shell, from);
+      const createdBy = await fileStep(b, rec, x, s.args, env, shell, images);
       const after = (await store.containers.get(rec.id)) ?? rec;
       const saved = await saveWorkingConfig(store, after, configEdits(await readWorkingConfig(store, after)));
       if (s.final) b.say(`COMMIT ${req.tags[0] ?? ''}`.trimEnd());
@@ -227,9 +215,7 @@ async function buildStep(b: Build, s: Step): Promise<string> {
       return made.id;
     });
   } else {
-    const changes = x.kind === 'ARG' ? [] : configChanges(x, shell);
-    if (changes === undefined) throw bad(`${x.loc.file}:${x.loc.line}: ${x.kind} is not supported by pbuild build yet`);
-    const wc = configEdits(applyConfigChanges(initialWorkingConfig(parentConfig), changes));
+    const wc = configEdits(applyConfigChanges(initialWorkingConfig(parentConfig), metadataChanges(x, shell)));
     if (s.final) b.say(`COMMIT ${req.tags[0] ?? ''}`.trimEnd());
     const made = await store.write(() =>
       writeImage(store, {
@@ -244,16 +230,43 @@ async function buildStep(b: Build, s: Step): Promise<string> {
     );
     image = made.id;
   }
-  if (key !== undefined && req.layers !== false) writeEntry(store.paths.root, key, { image });
+  if (key !== undefined) writeEntry(store.paths.root, key, { image });
   return image;
 }
 
 
 
-/** A cached last step: the build's output is that image, tagged. */
+/** The build's output is an image already made (a cached last step, a bare base): tagged. */
 async function finish(b: Build, image: string): Promise<void> {
   b.say(`COMMIT ${b.req.tags[0] ?? ''}`.trimEnd());
   if (b.req.tags[0] !== undefined) await b.store.images.tag(localImageName(b.req.tags[0]), image as never);
+}
+
+/**
+ * A last stage that is only FROM: its base is the output (podman tags it), unless --label,
+ * --env, --annotation, --timestamp or --format docker ask for changes: then an image with them.
+ */
+async function bareStage(b: Build, base: string, comment: string, from: string): Promise<string> {
+  const { req, store } = b;
+  const edits = finalChanges(req);
+  const annotations = keyValues(req.annotations ?? []);
+  if (!edits.length && !annotations && req.timestamp === undefined && req.format !== 'docker') {
+    await finish(b, base);
+    return base;
+  }
+  b.say(`COMMIT ${req.tags[0] ?? ''}`.trimEnd());
+  const made = await store.write(async () =>
+    writeImage(store, {
+      parent: base,
+      wc: applyConfigChanges(initialWorkingConfig(await readImageConfig(store, base as never)), edits),
+      history: { createdBy: `/bin/sh -c #(nop) ${from}`, comment },
+      format: req.format ?? 'oci',
+      ...(req.timestamp !== undefined ? { timestamp: req.timestamp } : {}),
+      ...(annotations ? { annotations } : {}),
+      ...(req.tags[0] !== undefined ? { tag: req.tags[0] } : {}),
+    }),
+  );
+  return made.id;
 }
 
 

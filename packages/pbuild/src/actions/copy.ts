@@ -38,6 +38,7 @@ import { resolveContainerUser } from '@pkit/runtime/image-user';
 import { excludeMatcher, type PathMatcher } from '../context/ignore.ts';
 import { expandHostSources, isUrl, sourceEntries, tarBase, type HostSource, type SourceEntry, type SourceFilters } from '../context/sources.ts';
 import { readWorkingConfig } from './config.ts';
+import { atInterrupt, stopAndRemove } from './interrupt.ts';
 import { containerLayers, fromImage, helper, isWorking, removeWorking } from './working.ts';
 
 export interface CopyOptions {
@@ -324,7 +325,14 @@ async function fromSide(store: Store, from: string): Promise<{ fs: ContainerFs; 
   }
   const name = await fromImage(store, from, `pbuild-from-${randomBytes(6).toString('hex')}`);
   const tmp = await store.containers.resolve(name);
-  return { fs: containerFiles(store, tmp, { helper: helper() }), done: () => removeWorking(store, tmp) };
+  const unregister = atInterrupt(stopAndRemove(store, tmp));
+  return {
+    fs: containerFiles(store, tmp, { helper: helper() }),
+    done: async () => {
+      await removeWorking(store, tmp);
+      unregister();
+    },
+  };
 }
 
 /**

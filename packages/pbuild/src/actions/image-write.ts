@@ -101,29 +101,27 @@ export async function writeImage(store: Store, w: ImageWrite): Promise<ImageReco
   const layers = [...base.layers, ...(w.layer ? [{ mediaType: w.layer.mediaType, digest: w.layer.digest, size: w.layer.size }] : [])];
   const docker = w.format === 'docker';
   const tagName = w.tag === undefined ? undefined : localImageName(w.tag);
-  {
-    const configBlob = await store.blobs.putBytes(JSON.stringify(config));
-    const manifest: ImageManifest = {
-      schemaVersion: 2,
-      mediaType: docker ? DOCKER_MANIFEST : OCI_MANIFEST,
-      config: { mediaType: docker ? DOCKER_CONFIG : OCI_CONFIG, digest: configBlob.digest, size: configBlob.size },
-      layers: layers.map((l) => ({ mediaType: layerType(l.mediaType, w.format), digest: l.digest, size: l.size })),
-      ...(!docker && Object.keys(annotations).length ? { annotations } : {}),
-    };
-    const manifestBlob = await store.blobs.putBytes(JSON.stringify(manifest));
-    const image: ImageRecord = {
-      id: configBlob.digest,
-      manifestDigest: manifestBlob.digest,
-      manifestMediaType: manifest.mediaType!,
-      layers: [...(base.record.layers), ...(w.layer ? [w.layer.chainID] : [])],
-      blobs: [manifestBlob.digest, configBlob.digest, ...layers.map((l) => l.digest)],
-      created,
-      parent: base.record.id,
-    };
-    await store.images.put(image);
-    if (tagName) await store.images.tag(tagName, image.id);
-    return image;
-  }
+  const configBlob = await store.blobs.putBytes(JSON.stringify(config));
+  const manifest: ImageManifest = {
+    schemaVersion: 2,
+    mediaType: docker ? DOCKER_MANIFEST : OCI_MANIFEST,
+    config: { mediaType: docker ? DOCKER_CONFIG : OCI_CONFIG, digest: configBlob.digest, size: configBlob.size },
+    layers: layers.map((l) => ({ mediaType: layerType(l.mediaType, w.format), digest: l.digest, size: l.size })),
+    ...(!docker && Object.keys(annotations).length ? { annotations } : {}),
+  };
+  const manifestBlob = await store.blobs.putBytes(JSON.stringify(manifest));
+  const image: ImageRecord = {
+    id: configBlob.digest,
+    manifestDigest: manifestBlob.digest,
+    manifestMediaType: manifest.mediaType!,
+    layers: [...base.record.layers, ...(w.layer ? [w.layer.chainID] : [])],
+    blobs: [manifestBlob.digest, configBlob.digest, ...layers.map((l) => l.digest)],
+    created,
+    parent: base.record.id,
+  };
+  await store.images.put(image);
+  if (tagName) await store.images.tag(tagName, image.id);
+  return image;
 }
 
 /**

@@ -1,44 +1,53 @@
-// An interrupted build (SIGINT, SIGTERM, SIGHUP) cleans up as podman build does: the working
-// containers it has made are stopped and removed, then pbuild exits 128+signal. Without this,
-// Node would exit at once and leave them (and a RUN still running) behind.
+// An interrupted pbuild (SIGINT, SIGTERM, SIGHUP) cleans up as podman build does, then exits
+// 128+signal. Without this, Node would exit at once and leave behind what the command made
+// for itself: working containers (and a RUN still running in one), secret copies, temp dirs.
+// Whatever makes such a thing registers its removal with atInterrupt while it exists.
 import { constants } from 'node:os';
+import { join } from 'node:path';
 import type { ContainerRecord } from '@pkit/storage/container-store';
 import type { Store } from '@pkit/storage/store';
 import { deleteContainer, runtimeBinary } from '@pkit/runtime/run';
-import { join } from 'node:path';
 import { helper, removeWorking } from './working.ts';
 
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+const cleanups = new Set<() => unknown>();
+let handlers = 0;
+let interrupted = false;
 
-export interface InterruptGuard {
-  /** Tracks a working container until `release`. */
-  hold(rec: ContainerRecord): void;
-  release(rec: ContainerRecord): void;
-  /** Removes the signal handlers (the build is over). */
-  dispose(): void;
+/** Runs `fn` if the command is interrupted while it is registered; returns the unregister. */
+export function atInterrupt(fn: () => unknown): () => void {
+  cleanups.add(fn);
+  return () => void cleanups.delete(fn);
 }
 
-export function guardInterrupts(store: Store): InterruptGuard {
-  const held = new Map<string, ContainerRecord>();
-  let cleaning = false;
-  const onSignal = (signal: (typeof SIGNALS)[number]) => {
-    if (cleaning) return;
-    cleaning = true;
-    void (async () => {
-      const runtime = runtimeBinary({ helperPath: helper() });
-      for (const rec of held.values()) {
-        await deleteContainer(runtime, rec.id, { root: join(store.paths.runRoot, 'runtime'), force: true }).catch(() => {});
-        await removeWorking(store, rec).catch(() => {});
-      }
-      process.exit(128 + constants.signals[signal]);
-    })();
+/** Whether a signal has ended the command (its own cleanup then runs the removals). */
+export function isInterrupted(): boolean {
+  return interrupted;
+}
+
+function onSignal(signal: (typeof SIGNALS)[number]): void {
+  if (interrupted) return;
+  interrupted = true;
+  void (async () => {
+    // newest first: a RUN's mounts go before the container they are in
+    for (const fn of [...cleanups].reverse()) await Promise.resolve().then(fn).catch(() => {});
+    process.exit(128 + constants.signals[signal]);
+  })();
+}
+
+/** Installs the signal handlers until the returned function is called. */
+export function handleInterrupts(): () => void {
+  if (handlers++ === 0) for (const s of SIGNALS) process.on(s, onSignal);
+  return () => {
+    if (--handlers === 0) for (const s of SIGNALS) process.off(s, onSignal);
   };
-  for (const s of SIGNALS) process.on(s, onSignal);
-  return {
-    hold: (rec) => void held.set(rec.id, rec),
-    release: (rec) => void held.delete(rec.id),
-    dispose: () => {
-      for (const s of SIGNALS) process.off(s, onSignal);
-    },
+}
+
+/** A working container's removal, for atInterrupt: its process is killed first. */
+export function stopAndRemove(store: Store, rec: ContainerRecord): () => Promise<void> {
+  return async () => {
+    const runtime = runtimeBinary({ helperPath: helper() });
+    await deleteContainer(runtime, rec.id, { root: join(store.paths.runRoot, 'runtime'), force: true }).catch(() => {});
+    await removeWorking(store, rec);
   };
 }

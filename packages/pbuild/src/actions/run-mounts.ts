@@ -39,6 +39,7 @@ import type { NetworkMode } from '../containerfile/instructions.ts';
 import type { RunMount } from '../containerfile/mounts.ts';
 import { openCache } from './cache-mounts.ts';
 import { readWorkingConfig } from './config.ts';
+import { atInterrupt } from './interrupt.ts';
 import { dirStack } from './layer-stack.ts';
 import { planStubs, removeStubs, type MountPoint } from './mount-stubs.ts';
 import type { BuildSecret } from './secrets.ts';
@@ -119,7 +120,10 @@ class RunMounts {
     if (this.secretsDir === undefined) {
       const base = join(this.store.paths.runRoot, 'pbuild-secrets');
       mkdirSync(base, { recursive: true, mode: 0o700 });
-      this.secretsDir = mkdtempSync(join(base, `${this.rec.id.slice(0, 12)}-`));
+      const dir = mkdtempSync(join(base, `${this.rec.id.slice(0, 12)}-`));
+      this.secretsDir = dir;
+      // outside the container's dir: an interrupted build must remove it itself
+      this.releases.push(atInterrupt(() => rmSync(dir, { recursive: true, force: true })));
     }
     return join(this.secretsDir, randomBytes(8).toString('hex'));
   }
@@ -130,8 +134,8 @@ class RunMounts {
   }
 
   async cleanup(): Promise<void> {
-    for (const r of this.releases.splice(0)) r();
     if (this.secretsDir !== undefined) rmSync(this.secretsDir, { recursive: true, force: true });
+    for (const r of this.releases.splice(0)) r();
     if (this.scratchDir !== undefined) {
       try {
         removeTree(this.scratchDir);

@@ -99,8 +99,7 @@ export function containerLayers(spec: Spec): string[] {
   return [upper, ...lower];
 }
 
-/** Makes `dir` (and its parents) in the container as its root, unless it is there. */
-/** Makes `dir` in the working container when it is missing (WORKDIR, and before a run). */
+/** Makes `dir` (and its parents) in the working container as its root when it is missing. */
 export async function ensureWorkingDir(store: Store, rec: ContainerRecord, dir: string): Promise<void> {
   const spec = readContainerSpec(store, rec.id);
   await ensureDir(store, rec, spec, dir);

@@ -6,7 +6,7 @@ const many = { multiple: true as const, multipleNonGreedy: true };
 export default class Build extends BaseCommand {
   static override summary = 'Build an image from a Containerfile';
   static override description =
-    'Reads CONTEXT/Containerfile (else CONTEXT/Dockerfile, or -f FILE, "-f -" for stdin) and builds the stages the target needs, as a normal user. Prints podman build\'s STEP lines on stderr and the image ID on stdout.';
+    'Reads CONTEXT/Containerfile (else CONTEXT/Dockerfile, or -f FILE, "-f -" for stdin) and builds the stages the target needs, as a normal user. Prints podman build\'s STEP lines and the image ID on stdout (on stderr with -o -).';
   static override examples = ['<%= config.bin %> build -t app .', '<%= config.bin %> build -f Containerfile.dev --build-arg VERSION=2 --target test .'];
   static override args = { context: Args.string({ required: false, ignoreStdin: true, description: 'build context directory (default .); - reads a tar of it (or a lone Containerfile) from stdin' }) };
   static override flags = {

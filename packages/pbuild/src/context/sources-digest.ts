@@ -20,10 +20,7 @@ export interface SourcesDigestOptions {
   add?: boolean | undefined;
 }
 
-/**
- * sha256 (hex) of what a COPY/ADD of `sources` reads from `contextDir`. Fails as the copy would
- * (a missing or excluded SRC, a path leaving the context).
- */
+/** A file's bytes into `h`, read in `buf`-sized pieces (never whole). */
 function hashFile(h: Hash, path: string, buf: Buffer): void {
   const fd = openSync(path, 'r');
   try {
@@ -33,6 +30,10 @@ function hashFile(h: Hash, path: string, buf: Buffer): void {
   }
 }
 
+/**
+ * sha256 (hex) of what a COPY/ADD of `sources` reads from `contextDir`. Fails as the copy would
+ * (a missing or excluded SRC, a path leaving the context).
+ */
 export async function sourcesDigest(contextDir: string, sources: readonly string[], opts: SourcesDigestOptions = {}): Promise<string> {
   const exclude = excludeMatcher(opts.excludes ?? []);
   const filters = { ignore: opts.ignore, exclude, parents: opts.parents };

@@ -144,7 +144,9 @@ async function copyOne(
   const plans: LayerPlan[] = manifest.layers.map((layer) => {
     const from = layerCompression(layer.mediaType);
     if (from === undefined) throw new StoreError(`${src.name}: layer ${layer.digest} has unknown media type "${layer.mediaType}"`, 'PKIT_BAD_MANIFEST');
-    return { source: layer, from, to: wanted ?? (from === 'none' && dst.compressesUncompressed ? 'gzip' : from) };
+    // --preserve-digests keeps layers as they are rather than refuse the copy (skopeo)
+    const compress = from === 'none' && dst.compressesUncompressed && !opts.preserveDigests;
+    return { source: layer, from, to: wanted ?? (compress ? 'gzip' : from) };
   });
   // A decompressed layer hashes to its diffID: the config says which, so it can be checked.
   if (plans.some((p) => p.to === 'none' && p.from !== 'none')) {
