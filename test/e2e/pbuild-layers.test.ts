@@ -127,6 +127,19 @@ test('ONBUILD: a child build runs its base image\'s triggers first, as steps, an
   assert.ok(child.Config.Env?.includes('T=1'));
 });
 
+test('--layers=false: each stage is committed once, with a history entry per step', () => {
+  const base = inspect('busybox');
+  const ctx = makeContext({ Containerfile: 'FROM busybox AS a\nRUN echo a > /a\nENV X=1\nFROM busybox\nCOPY --from=a /a /a\nRUN echo b > /b\n' });
+  const r = ok(pbuild(['build', '--layers=false', '-t', 'nolayers', ctx]));
+  assert.not.match(r.stdout, /^--> [0-9a-f]{11}$\n\[2\/2\] STEP 1/m, 'no image per step');
+  assert.match(r.stdout, /\[1\/2\] STEP 3\/3: ENV X=1\n\[2\/2\] STEP 1\/3: FROM busybox\n/);
+  const img = inspect('nolayers');
+  assert.is(img.RootFS.Layers.length, base.RootFS.Layers.length + 1);
+  assert.is(img.History.length, base.History.length + 2);
+  assert.is(ok(prun(['run', '--rm', 'nolayers', 'cat', '/a', '/b'])).stdout, 'a\nb\n');
+  assert.not.match(ok(pbuild(['build', '--layers=false', '-t', 'nolayers', ctx])).stdout, /Using cache/);
+});
+
 test('--squash: the last stage\'s steps are one layer over its base, with a history entry each', () => {
   const base = inspect('busybox');
   const ctx = makeContext({ Containerfile: STEPS, 'f.txt': 'squashed\n' });

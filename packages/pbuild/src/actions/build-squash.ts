@@ -1,18 +1,20 @@
-// `pbuild build --squash`.
+// A stage built in one working container and committed once: `pbuild build --squash` (the
+// last stage) and `--layers=false` (every stage), as buildah does without layers.
 import type { Instruction, StageArgs } from '../containerfile/index.ts';
 import { changesFiles, metadataChanges, prepareStep } from './build-instructions.ts';
 import { finalChanges, keyValues } from './build-request.ts';
-import { withWorking, type Build } from './build-state.ts';
+import { sayCommit, sayStep, withWorking, type Build } from './build-state.ts';
 import { fileStep, stepImages } from './build-file-step.ts';
 import { applyConfigChanges, readWorkingConfig, saveWorkingConfig } from './config.ts';
 import { commit } from './working.ts';
 
 /**
- * --squash: the last stage's steps all run in one working container and are committed as one
- * layer over its base (podman build --squash); each step still has its history entry. No step
- * is taken from the cache or recorded in it.
+ * The stage's steps all run in one working container and are committed as one layer over its
+ * base (podman build --squash, or --layers=false); each step still has its history entry. No
+ * step is taken from the cache or recorded in it. Only the build's last stage gets the tag,
+ * --label/--env, the annotations and the format.
  */
-export async function squashedStage(b: Build, base: string, comment: string, steps: Instruction[], args: StageArgs): Promise<string> {
+export async function oneLayerStage(b: Build, base: string, comment: string, steps: Instruction[], args: StageArgs, last: boolean): Promise<string> {
   const { store, req } = b;
   return withWorking(b, base, async (rec) => {
     // the record as the last step left it (it keeps the image config the steps change)
@@ -23,7 +25,7 @@ export async function squashedStage(b: Build, base: string, comment: string, ste
     await saveWorkingConfig(store, rec, start);
     const done: string[] = [];
     for (const instr of steps) {
-      b.say(`STEP ${++b.step}/${b.total}: ${instr.source}`);
+      sayStep(b, instr.source);
       const wc = await readWorkingConfig(store, await current());
       const { x, env, shell } = prepareStep(wc.config, instr, args);
       if (changesFiles(x)) {
@@ -33,15 +35,16 @@ export async function squashedStage(b: Build, base: string, comment: string, ste
       await saveWorkingConfig(store, await current(), applyConfigChanges(wc, metadataChanges(x, shell)));
       done.push(`/bin/sh -c #(nop) ${x.source}`);
     }
-    const wc = applyConfigChanges(await readWorkingConfig(store, await current()), finalChanges(req));
+    const wc = applyConfigChanges(await readWorkingConfig(store, await current()), last ? finalChanges(req) : []);
     const saved = await saveWorkingConfig(store, await current(), wc);
-    b.say(`COMMIT ${req.tags[0] ?? ''}`.trimEnd());
-    const annotations = keyValues(req.annotations ?? []);
-    const made = await commit(store, saved, req.tags[0], {
-      createdBy: done.at(-1) ?? 'pbuild build --squash',
+    if (last) sayCommit(b);
+    const annotations = last ? keyValues(req.annotations ?? []) : undefined;
+    const made = await commit(store, saved, last ? req.tags[0] : undefined, {
+      createdBy: done.at(-1) ?? `/bin/sh -c #(nop) FROM ${comment.slice('FROM '.length)}`,
       comment,
       folded: done.slice(0, -1),
-      format: req.format ?? 'oci',
+      // an earlier stage keeps SHELL, ONBUILD and HEALTHCHECK for the stages built on it
+      format: last ? req.format ?? 'oci' : 'docker',
       ...(req.timestamp !== undefined ? { timestamp: req.timestamp } : {}),
       ...(annotations ? { annotations } : {}),
     });

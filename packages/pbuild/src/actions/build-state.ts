@@ -26,8 +26,13 @@ export interface Build {
   /** the ARG scope each built stage ended with (a stage FROM it inherits it) */
   stageScope: Map<number, StageArgs>;
   say: (line: string) => void;
+  /** the stage being built: podman's "[i/n] " before its lines when the build has several */
+  prefix: string;
+  /** the step being run in the stage, and the stage's steps (FROM, ONBUILD triggers, instructions) */
   step: number;
   total: number;
+  /** how many stages the build runs */
+  stages: number;
   /** --platform (default: this machine's) */
   target: Platform;
   /** --secret: what RUN --mount=type=secret can mount (never part of a cache key) */
@@ -47,4 +52,14 @@ export async function withWorking<T>(b: Build, image: string, fn: (rec: Containe
       unregister();
     }
   }
+}
+
+/** podman build's line for the next step of the stage: `[i/n] STEP j/m: INSTRUCTION`. */
+export function sayStep(b: Build, source: string): void {
+  b.say(`${b.prefix}STEP ${++b.step}/${b.total}: ${source}`);
+}
+
+/** podman build's line before the build's image is committed: `[n/n] COMMIT NAME`. */
+export function sayCommit(b: Build): void {
+  b.say(`${b.prefix}COMMIT ${b.req.tags[0] ?? ''}`.trimEnd());
 }

@@ -18,8 +18,8 @@ import { contextRead, fileStep, stepImages } from './build-file-step.ts';
 import { changesFiles, metadataChanges, prepareStep } from './build-instructions.ts';
 import { exportImage, parseOutput } from './build-output.ts';
 import { bad, finalChanges, keyValues, parseBuildArgs, readContainerfile, targetPlatform, type BuildRequest } from './build-request.ts';
-import { squashedStage } from './build-squash.ts';
-import { withWorking, type Build } from './build-state.ts';
+import { oneLayerStage } from './build-squash.ts';
+import { sayCommit, sayStep, withWorking, type Build } from './build-state.ts';
 import { applyConfigChanges, initialWorkingConfig, readWorkingConfig, saveWorkingConfig, type WorkingConfig } from './config.ts';
 import { scratchImage, writeImage } from './image-write.ts';
 import { atInterrupt, handleInterrupts } from './interrupt.ts';
@@ -86,14 +86,16 @@ async function buildIn(req: BuildRequest, contextDir: string): Promise<string> {
       // with the image's files going to stdout (-o -), the progress goes to stderr
       if (!req.quiet) (output?.dest === '-' ? process.stderr : process.stdout).write(`${line}\n`);
     },
+    prefix: '',
     step: 0,
+    stages: needed.length,
     target,
     secrets,
-    total: needed.reduce((n, i) => n + 1 + cf.stages[i]!.instructions.length, 0),
+    total: 0,
   };
   try {
     let finalId = '';
-    for (const idx of needed) finalId = await buildStage(b, idx, idx === needed.at(-1));
+    for (const [pos, idx] of needed.entries()) finalId = await buildStage(b, idx, pos);
     const id = finalId.slice('sha256:'.length);
     if (output) await exportImage(store, finalId, output);
     for (const t of req.tags.slice(1)) await store.images.tag(localImageName(t), finalId as never);
@@ -111,9 +113,13 @@ async function buildIn(req: BuildRequest, contextDir: string): Promise<string> {
 }
 
 /** One stage: its steps from its base image; returns the image it ends with. */
-async function buildStage(b: Build, idx: number, lastStage: boolean): Promise<string> {
+async function buildStage(b: Build, idx: number, pos: number): Promise<string> {
   const stage = b.cf.stages[idx]!;
-  b.say(`STEP ${++b.step}/${b.total}: ${stage.from.source}`);
+  const lastStage = pos === b.stages - 1;
+  b.prefix = b.stages > 1 ? `[${pos + 1}/${b.stages}] ` : '';
+  b.step = 0;
+  b.total = 1 + stage.instructions.length;
+  sayStep(b, stage.from.source);
   const inherited = stage.base.kind === 'stage' ? b.stageScope.get(stage.base.index) : undefined;
   let image: string;
   let comment: string;
@@ -133,15 +139,19 @@ async function buildStage(b: Build, idx: number, lastStage: boolean): Promise<st
   const triggers = ((await readImageConfig(b.store, image as never)).config?.OnBuild ?? []).map((t) => parseTrigger(t, { file: `ONBUILD of ${stage.from.image}` }));
   b.total += triggers.length;
   const steps: Instruction[] = [...triggers, ...stage.instructions];
-  if (lastStage && b.req.squash) image = await squashedStage(b, image, comment, steps, args);
-  else for (const [i, instr] of steps.entries()) {
-    b.say(`STEP ${++b.step}/${b.total}: ${instr.source}`);
-    const final = lastStage && i === steps.length - 1;
-    image = await buildStep(b, { parent: image, comment, instr, args, final, dropOnBuild: i === 0 && triggers.length > 0 });
-    comment = `FROM ${image.slice('sha256:'.length, 'sha256:'.length + 12)}`;
-    if (!final) b.say(`--> ${image.slice('sha256:'.length, 'sha256:'.length + 11)}`);
+  if (lastStage && steps.length === 0) {
+    image = await bareStage(b, image, comment, stage.from.source);
+  } else if (steps.length > 0 && (b.req.layers === false || (lastStage && b.req.squash))) {
+    image = await oneLayerStage(b, image, comment, steps, args, lastStage);
+  } else {
+    for (const [i, instr] of steps.entries()) {
+      sayStep(b, instr.source);
+      const final = lastStage && i === steps.length - 1;
+      image = await buildStep(b, { parent: image, comment, instr, args, final, dropOnBuild: i === 0 && triggers.length > 0 });
+      comment = `FROM ${image.slice('sha256:'.length, 'sha256:'.length + 12)}`;
+      if (!final) b.say(`--> ${image.slice('sha256:'.length, 'sha256:'.length + 11)}`);
+    }
   }
-  if (lastStage && steps.length === 0 && !b.req.squash) image = await bareStage(b, image, comment, stage.from.source);
   b.stageImage.set(idx, image);
   b.stageScope.set(idx, args);
   return image;
@@ -204,7 +214,7 @@ async function buildStep(b: Build, s: Step): Promise<string> {
       const createdBy = await fileStep(b, rec, x, s.args, env, shell, images);
       const after = (await store.containers.get(rec.id)) ?? rec;
       const saved = await saveWorkingConfig(store, after, configEdits(await readWorkingConfig(store, after)));
-      if (s.final) b.say(`COMMIT ${req.tags[0] ?? ''}`.trimEnd());
+      if (s.final) sayCommit(b);
       const made = await commit(store, saved, s.final ? req.tags[0] : undefined, {
         createdBy,
         comment: s.comment,
@@ -216,7 +226,7 @@ async function buildStep(b: Build, s: Step): Promise<string> {
     });
   } else {
     const wc = configEdits(applyConfigChanges(initialWorkingConfig(parentConfig), metadataChanges(x, shell)));
-    if (s.final) b.say(`COMMIT ${req.tags[0] ?? ''}`.trimEnd());
+    if (s.final) sayCommit(b);
     const made = await store.write(() =>
       writeImage(store, {
         parent: s.parent,
@@ -238,7 +248,7 @@ async function buildStep(b: Build, s: Step): Promise<string> {
 
 /** The build's output is an image already made (a cached last step, a bare base): tagged. */
 async function finish(b: Build, image: string): Promise<void> {
-  b.say(`COMMIT ${b.req.tags[0] ?? ''}`.trimEnd());
+  sayCommit(b);
   if (b.req.tags[0] !== undefined) await b.store.images.tag(localImageName(b.req.tags[0]), image as never);
 }
 
@@ -254,7 +264,7 @@ async function bareStage(b: Build, base: string, comment: string, from: string):
     await finish(b, base);
     return base;
   }
-  b.say(`COMMIT ${req.tags[0] ?? ''}`.trimEnd());
+  sayCommit(b);
   const made = await store.write(async () =>
     writeImage(store, {
       parent: base,
