@@ -5,7 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildTar, dir, file } from '../unit/storage/tar-fixtures.ts';
 import { AUTH_PASS, AUTH_REGISTRY, AUTH_USER, FIXTURE, REGISTRY, ok, oneLineError, pipeline, requireBuild, run, tempDir } from './helpers.ts';
@@ -231,7 +231,10 @@ test('interop: podman loads what prun saves with the same image ID, and prun loa
   ok(prun(root, ['tag', 'bb', name]));
   const work = tempDir('pkit-interop');
   ok(prun(root, ['save', '-q', '-o', join(work, 'ours.tar'), name]));
-  const podman = (args: string[]) => spawnSync('podman', args, { encoding: 'utf8' });
+  // podman in a store of its own: the user's default one may be in use by anything else
+  const podmanDir = tempDir('pkit-podman');
+  const podman = (args: string[]) =>
+    spawnSync('podman', ['--root', join(podmanDir, 'storage'), '--runroot', join(podmanDir, 'run'), '--storage-driver', 'vfs', ...args], { encoding: 'utf8' });
   try {
     const load = podman(['load', '-q', '-i', join(work, 'ours.tar')]);
     assert.is(load.status, 0, load.stderr);
@@ -244,7 +247,9 @@ test('interop: podman loads what prun saves with the same image ID, and prun loa
     assert.is(ok(prun(fresh, ['load', '-q', '-i', join(work, 'theirs.tar')]), 'load podman archive').stdout, `Loaded image: ${name}\n`);
     assert.equal(imagesJson(fresh).map((i) => i.Id), [imageId]);
   } finally {
-    podman(['rmi', '-f', name]);
+    // its files belong to subordinate ids: only its user namespace can remove them
+    podman(['unshare', 'rm', '-rf', join(podmanDir, 'storage'), join(podmanDir, 'run')]);
+    rmSync(podmanDir, { recursive: true, force: true });
   }
 });
 
