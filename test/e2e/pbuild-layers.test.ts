@@ -221,6 +221,16 @@ test('a last stage that is only FROM: its base, tagged; with --label a new image
   assert.is(inspect('busybox').Config.Labels?.['team'], undefined, 'the base is not changed');
 });
 
+test('--label: one LABEL step per label at the end, as podman build prints and caches them; values taken as written', () => {
+  const ctx = makeContext({ Containerfile: 'FROM busybox\nENV HOME=/root\nRUN true\n' });
+  const r = ok(pbuild(['build', '--label', 'a=b', '--label', 'odd=$HOME "q" \\x', '-t', 'labelled', ctx]));
+  assert.match(r.stdout, /STEP 1\/5: FROM busybox\n[^]*STEP 4\/5: LABEL "a"="b"\n--> [0-9a-f]{11}\nSTEP 5\/5: LABEL "odd"="\\\$HOME \\"q\\" \\\\x"\nCOMMIT labelled\n/);
+  const labels = inspect('labelled').Config.Labels!;
+  assert.is(labels['a'], 'b');
+  assert.is(labels['odd'], '$HOME "q" \\x');
+  assert.is(hits(ok(pbuild(['build', '--label', 'a=b', '--label', 'odd=$HOME "q" \\x', '-t', 'labelled', ctx])).stdout), 4);
+});
+
 test('a heredoc whose name is not a plain file name is refused; nothing is written outside', () => {
   const victim = join(tempDir('pkit-victim'), 'pwned');
   const ctx = makeContext({ Containerfile: `FROM busybox\nCOPY <<../../../../..${victim} /x\nhello\n../../../../..${victim}\n` });

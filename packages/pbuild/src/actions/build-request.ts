@@ -4,7 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { ExitStatusError, StoreError } from '@pkit/storage/errors';
-import { hostPlatform, parsePlatform, type NetworkMode, type Platform } from '../containerfile/index.ts';
+import { hostPlatform, parsePlatform, parseTrigger, type Instruction, type NetworkMode, type Platform } from '../containerfile/index.ts';
 import type { ConfigChange } from './config.ts';
 import type { ImageFormat } from './image-write.ts';
 
@@ -125,16 +125,28 @@ export function targetPlatform(req: BuildRequest): Platform {
   return parsePlatform(`${req.os ?? host.os}/${arch}${req.variant ? `/${req.variant}` : arch === host.architecture && host.variant ? `/${host.variant}` : ''}`);
 }
 
-/** What --label and --env change in the built image's config. */
+/** What --env changes in the built image's config (--label is a step of its own: labelSteps). */
 export function finalChanges(req: BuildRequest): ConfigChange[] {
   return [
-    ...req.labels.map((l) => ({ kind: 'label' as const, ...keyValue(l) })),
     ...(req.env ?? []).map((e) => {
       const { key, value } = keyValue(e);
       // --env NAME alone takes the value from our environment, as podman
       return { kind: 'env' as const, key, value: e.includes('=') ? value : (process.env[key] ?? '') };
     }),
   ];
+}
+
+/**
+ * --label KEY=VALUE as podman build takes it: one `LABEL "KEY"="VALUE"` step per label at the
+ * end of the last stage (printed, numbered and cached as any step). Quotes, backslashes and
+ * `$` are escaped, so the value is taken as written.
+ */
+export function labelSteps(labels: readonly string[]): Instruction[] {
+  const quote = (t: string) => `"${t.replace(/[\\"$]/g, (c) => `\\${c}`)}"`;
+  return labels.map((l) => {
+    const { key, value } = keyValue(l);
+    return parseTrigger(`LABEL ${quote(key)}=${quote(value)}`, { file: '--label' });
+  });
 }
 
 export function keyValue(kv: string): { key: string; value: string } {

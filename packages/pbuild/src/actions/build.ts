@@ -3,7 +3,7 @@
 // scratch); a metadata instruction (ENV, LABEL, ...) makes an image with the changed config
 // and an `empty_layer` history entry; RUN, COPY and ADD run in a working container on the
 // parent image, whose upper dir is committed as the step's layer. Each step is looked up in
-// the cache first (build-cache.ts). The last step's image gets the tags, labels, annotations
+// the cache first (build-cache.ts). The last step's image gets the tags, --env, annotations
 // and the output format.
 import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,7 +17,7 @@ import { cacheable, readEntry, readsContext, stepKey, writeEntry } from './build
 import { contextRead, fileStep, stepImages } from './build-file-step.ts';
 import { changesFiles, metadataChanges, prepareStep } from './build-instructions.ts';
 import { exportImage, parseOutput } from './build-output.ts';
-import { bad, finalChanges, keyValues, parseBuildArgs, readContainerfile, targetPlatform, type BuildRequest } from './build-request.ts';
+import { bad, finalChanges, keyValues, labelSteps, parseBuildArgs, readContainerfile, targetPlatform, type BuildRequest } from './build-request.ts';
 import { oneLayerStage } from './build-squash.ts';
 import { sayCommit, sayStep, withWorking, type Build } from './build-state.ts';
 import { applyConfigChanges, initialWorkingConfig, readWorkingConfig, saveWorkingConfig, type WorkingConfig } from './config.ts';
@@ -64,6 +64,7 @@ async function buildIn(req: BuildRequest, contextDir: string): Promise<string> {
   // --from IMAGE replaces the first stage's base (buildah's --from).
   if (req.from !== undefined) cf.stages[0]!.base = req.from === 'scratch' ? { kind: 'scratch' } : { kind: 'image', ref: req.from };
   const needed = stagesForTarget(cf, req.target);
+  cf.stages[needed.at(-1)!]!.instructions.push(...labelSteps(req.labels));
   const bases = needed.flatMap((i) => {
     const st = cf.stages[i]!;
     return st.base.kind === 'image' ? [{ ref: st.base.ref, platform: st.platform !== undefined ? parsePlatform(st.platform) : target }] : [];
@@ -164,7 +165,7 @@ interface Step {
   comment: string;
   instr: Instruction;
   args: StageArgs;
-  /** the build's last step: it gets the tag, the labels, the annotations and the format */
+  /** the build's last step: it gets the tag, --env, the annotations and the format */
   final: boolean;
   /** the stage's first step after its base's ONBUILD triggers ran: its image has none */
   dropOnBuild: boolean;
