@@ -114,6 +114,10 @@ test('--format docker keeps SHELL and HEALTHCHECK; oci (the default) drops them;
   assert.is(o.ManifestType, 'application/vnd.oci.image.manifest.v1+json');
   assert.is(o.Config.Shell, undefined);
   assert.is(o.Annotations?.['org.example.note'], 'hello');
+  // as buildah: the manifest names the base image (OCI format only)
+  assert.is(o.Annotations?.['org.opencontainers.image.base.name'], 'localhost/busybox:latest');
+  assert.is(o.Annotations?.['org.opencontainers.image.base.digest'], (inspect('busybox') as Inspected & { Digest: string }).Digest);
+  assert.is(d.Annotations?.['org.opencontainers.image.base.name'], undefined);
   assert.is(ok(prun(['run', '--rm', 'fmt-oci', 'cat', '/shell-arg'])).stdout, '/bin/sh\n', 'SHELL still ran the RUN');
 });
 

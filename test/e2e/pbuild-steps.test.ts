@@ -43,8 +43,9 @@ test('commit: a new image with one more layer; under prun it has the changes, ow
   assert.match(id, /^[0-9a-f]{64}$/);
   const r = ok(prun(['run', '--rm', 'mine', 'sh', '-c', 'cat /greeting; stat -c %u:%g /home/u; test -e /bin/vi || echo vi-gone']));
   assert.is(r.stdout, 'built\n1000:1000\nvi-gone\n');
-  const layers = (JSON.parse(ok(prun(['image', 'inspect', 'mine'])).stdout) as Array<{ RootFS: { Layers: string[] } }>)[0]!.RootFS.Layers;
-  assert.is(layers.length, 2);
+  const img = (JSON.parse(ok(prun(['image', 'inspect', 'mine'])).stdout) as Array<{ RootFS: { Layers: string[] }; Annotations?: Record<string, string> }>)[0]!;
+  assert.is(img.RootFS.Layers.length, 2);
+  assert.is(img.Annotations?.['org.opencontainers.image.base.name'], 'localhost/busybox:latest', 'buildah names the base');
 });
 
 test('from scratch ("working-container"), commit --format docker --rm --iidfile; from pulls a missing image', () => {

@@ -2,8 +2,8 @@
 // last stage) and `--layers=false` (every stage), as buildah does without layers.
 import type { Instruction, StageArgs } from '../containerfile/index.ts';
 import { changesFiles, metadataChanges, prepareStep } from './build-instructions.ts';
-import { finalChanges, keyValues } from './build-request.ts';
-import { sayCommit, sayStep, withWorking, type Build } from './build-state.ts';
+import { finalChanges } from './build-request.ts';
+import { sayCommit, sayStep, stepAnnotations, withWorking, type Build } from './build-state.ts';
 import { fileStep, stepImages } from './build-file-step.ts';
 import { applyConfigChanges, readWorkingConfig, saveWorkingConfig } from './config.ts';
 import { commit } from './working.ts';
@@ -38,7 +38,7 @@ export async function oneLayerStage(b: Build, base: string, comment: string, ste
     const wc = applyConfigChanges(await readWorkingConfig(store, await current()), last ? finalChanges(req) : []);
     const saved = await saveWorkingConfig(store, await current(), wc);
     if (last) sayCommit(b);
-    const annotations = last ? keyValues(req.annotations ?? []) : undefined;
+    const annotations = stepAnnotations(b, last);
     const made = await commit(store, saved, last ? req.tags[0] : undefined, {
       createdBy: done.at(-1) ?? `/bin/sh -c #(nop) FROM ${comment.slice('FROM '.length)}`,
       comment,

@@ -3,7 +3,7 @@ import type { ContainerRecord } from '@pkit/storage/container-store';
 import type { Store } from '@pkit/storage/store';
 import type { parseContainerfile, Platform, StageArgs } from '../containerfile/index.ts';
 import type { PathMatcher } from '../context/ignore.ts';
-import type { BuildRequest } from './build-request.ts';
+import { keyValues, type BuildRequest } from './build-request.ts';
 import { atInterrupt, isInterrupted, stopAndRemove } from './interrupt.ts';
 import type { BuildSecret } from './secrets.ts';
 import { findWorking, fromImage, removeWorking } from './working.ts';
@@ -33,6 +33,8 @@ export interface Build {
   total: number;
   /** how many stages the build runs */
   stages: number;
+  /** the stage's base, as buildah names it in the manifest (FROM an image only) */
+  baseAnnotations: Record<string, string>;
   /** --platform (default: this machine's) */
   target: Platform;
   /** --secret: what RUN --mount=type=secret can mount (never part of a cache key) */
@@ -62,4 +64,10 @@ export function sayStep(b: Build, source: string): void {
 /** podman build's line before the build's image is committed: `[n/n] COMMIT NAME`. */
 export function sayCommit(b: Build): void {
   b.say(`${b.prefix}COMMIT ${b.req.tags[0] ?? ''}`.trimEnd());
+}
+
+/** The manifest annotations of a step's image: the stage's base, and --annotation on the last. */
+export function stepAnnotations(b: Build, final: boolean): Record<string, string> | undefined {
+  const out = { ...b.baseAnnotations, ...(final ? keyValues(b.req.annotations ?? []) : {}) };
+  return Object.keys(out).length ? out : undefined;
 }

@@ -17,14 +17,14 @@ import { cacheable, readEntry, readsContext, stepKey, writeEntry } from './build
 import { contextRead, fileStep, stepImages } from './build-file-step.ts';
 import { changesFiles, metadataChanges, prepareStep } from './build-instructions.ts';
 import { exportImage, parseOutput } from './build-output.ts';
-import { bad, finalChanges, keyValues, labelSteps, parseBuildArgs, readContainerfile, targetPlatform, type BuildRequest } from './build-request.ts';
+import { bad, finalChanges, labelSteps, parseBuildArgs, readContainerfile, targetPlatform, type BuildRequest } from './build-request.ts';
 import { oneLayerStage } from './build-squash.ts';
-import { sayCommit, sayStep, withWorking, type Build } from './build-state.ts';
+import { sayCommit, sayStep, stepAnnotations, withWorking, type Build } from './build-state.ts';
 import { applyConfigChanges, initialWorkingConfig, readWorkingConfig, saveWorkingConfig, type WorkingConfig } from './config.ts';
 import { scratchImage, writeImage } from './image-write.ts';
 import { atInterrupt, handleInterrupts } from './interrupt.ts';
 import { parseSecrets } from './secrets.ts';
-import { commit, openStore } from './working.ts';
+import { baseAnnotations, commit, openStore } from './working.ts';
 
 export { BuildRunError, readBuildArgFiles, timestamp, type BuildRequest } from './build-request.ts';
 
@@ -90,6 +90,7 @@ async function buildIn(req: BuildRequest, contextDir: string): Promise<string> {
     prefix: '',
     step: 0,
     stages: needed.length,
+    baseAnnotations: {},
     target,
     secrets,
     total: 0,
@@ -134,6 +135,7 @@ async function buildStage(b: Build, idx: number, pos: number): Promise<string> {
     image = (await findImage(b.store, stage.base.ref)).id;
     comment = `FROM ${localImageName(stage.base.ref)}`;
   }
+  b.baseAnnotations = stage.base.kind === 'image' ? baseAnnotations(stage.base.ref, await findImage(b.store, image)) : {};
   const args = stageArgs(b.cf.globalValues, b.buildArgs, inherited);
   // The base image's ONBUILD triggers run first, as steps of their own (buildah counts them
   // in the total); they are not passed on to this stage's images.
@@ -181,7 +183,8 @@ async function buildStep(b: Build, s: Step): Promise<string> {
     timestamp: req.timestamp ?? null,
     ...(x.kind === 'RUN' ? { network: x.network ?? req.network ?? 'default' } : {}),
     dropOnBuild: s.dropOnBuild,
-    ...(s.final ? { format: req.format ?? 'oci', edits: finalChanges(req), annotations: req.annotations ?? [] } : {}),
+    annotations: stepAnnotations(b, s.final) ?? null,
+    ...(s.final ? { format: req.format ?? 'oci', edits: finalChanges(req) } : {}),
   };
   // --layers=false neither reads nor writes the cache: no key to compute
   const key = cacheable(x) && req.layers !== false
@@ -202,7 +205,7 @@ async function buildStep(b: Build, s: Step): Promise<string> {
   }
   const format = s.final ? req.format ?? 'oci' : 'docker';
   const timestamp = req.timestamp;
-  const annotations = s.final ? keyValues(req.annotations ?? []) : undefined;
+  const annotations = stepAnnotations(b, s.final);
   const finalEdits = s.final ? finalChanges(req) : [];
   const configEdits = (wc: WorkingConfig): WorkingConfig => {
     const next = applyConfigChanges(wc, finalEdits);
@@ -260,8 +263,7 @@ async function finish(b: Build, image: string): Promise<void> {
 async function bareStage(b: Build, base: string, comment: string, from: string): Promise<string> {
   const { req, store } = b;
   const edits = finalChanges(req);
-  const annotations = keyValues(req.annotations ?? []);
-  if (!edits.length && !annotations && req.timestamp === undefined && req.format !== 'docker') {
+  if (!edits.length && !req.annotations?.length && req.timestamp === undefined && req.format !== 'docker') {
     await finish(b, base);
     return base;
   }
@@ -273,7 +275,7 @@ async function bareStage(b: Build, base: string, comment: string, from: string):
       history: { createdBy: `/bin/sh -c #(nop) ${from}`, comment },
       format: req.format ?? 'oci',
       ...(req.timestamp !== undefined ? { timestamp: req.timestamp } : {}),
-      ...(annotations ? { annotations } : {}),
+      ...(stepAnnotations(b, true) ? { annotations: stepAnnotations(b, true)! } : {}),
       ...(req.tags[0] !== undefined ? { tag: req.tags[0] } : {}),
     }),
   );

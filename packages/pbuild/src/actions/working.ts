@@ -6,7 +6,7 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { StoreError } from '@pkit/storage/errors';
-import { findImage } from '@pkit/storage/image-lookup';
+import { findImage, localImageName } from '@pkit/storage/image-lookup';
 import { Store } from '@pkit/storage/store';
 import type { ContainerRecord } from '@pkit/storage/container-store';
 import type { ImageRecord } from '@pkit/storage/image-store';
@@ -63,8 +63,11 @@ export async function findWorking(store: Store, query: string): Promise<Containe
   return rec;
 }
 
-/** `pbuild from IMAGE` (or `scratch`: an empty image): returns the new working container's name. */
-export async function fromImage(store: Store, from: string, name?: string): Promise<string> {
+/**
+ * `pbuild from IMAGE` (or `scratch`: an empty image): returns the new working container's name.
+ * `annotateBase`: the image it commits names its base, as buildah's (baseAnnotations).
+ */
+export async function fromImage(store: Store, from: string, name?: string, opts: { annotateBase?: boolean } = {}): Promise<string> {
   const image = from === 'scratch' ? await scratchImage(store, hostPlatform()) : from;
   const h = helper();
   const idmap = computeIDMappings(currentIdmapHost());
@@ -89,8 +92,18 @@ export async function fromImage(store: Store, from: string, name?: string): Prom
       }),
     }),
   });
-  await store.containers.update(created.record.id, { config: { ...created.record.config, imageConfig: initialWorkingConfig(created.image) } });
+  const wc = initialWorkingConfig(created.image);
+  if (opts.annotateBase && from !== 'scratch') wc.annotations = baseAnnotations(from, await findImage(store, image));
+  await store.containers.update(created.record.id, { config: { ...created.record.config, imageConfig: wc } });
   return created.record.name;
+}
+
+/**
+ * The manifest annotations buildah gives an image built on `ref`: its base's manifest digest
+ * and name (OCI format only; the Docker format has no annotations).
+ */
+export function baseAnnotations(ref: string, base: ImageRecord): Record<string, string> {
+  return { 'org.opencontainers.image.base.digest': base.manifestDigest, 'org.opencontainers.image.base.name': localImageName(ref) };
 }
 
 /** The container's layer dirs, top first: its upper dir, then its image's layers. */

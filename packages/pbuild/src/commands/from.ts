@@ -31,7 +31,7 @@ export default class From extends BaseCommand {
     }
     const store = openStore(flags.root);
     try {
-      this.log(await fromImage(store, args.image, flags.name));
+      this.log(await fromImage(store, args.image, flags.name, { annotateBase: true }));
     } finally {
       store.close();
     }
