@@ -235,6 +235,17 @@ test('--label: one LABEL step per label at the end, as podman build prints and c
   assert.is(hits(ok(pbuild(['build', '--label', 'a=b', '--label', 'odd=$HOME "q" \\x', '-t', 'labelled', ctx])).stdout), 4);
 });
 
+test('USER by name: RUN after it runs as that user, also in a child build; an unknown one is a one-line error', () => {
+  ok(pbuild(['build', '-q', '-t', 'usernamed', makeContext({ Containerfile: 'FROM busybox\nUSER nobody\nRUN id -un > /tmp/who\n' })]));
+  assert.is(ok(prun(['run', '--rm', 'usernamed', 'cat', '/tmp/who'])).stdout, 'nobody\n');
+  ok(pbuild(['build', '-q', '-t', 'userchild', makeContext({ Containerfile: 'FROM usernamed\nRUN id -un > /tmp/who2\n' })]));
+  assert.is(ok(prun(['run', '--rm', 'userchild', 'cat', '/tmp/who2'])).stdout, 'nobody\n');
+  const r = pbuild(['build', '-q', makeContext({ Containerfile: 'FROM busybox\nUSER nosuchuser\nRUN id\n' })]);
+  assert.is(r.code, 125);
+  assert.is(r.stderr, 'Error: unable to find user nosuchuser: no matching entries in passwd file\n');
+  assert.is(ok(pbuild(['containers', '-q'])).stdout, '', 'no working container is left');
+});
+
 test('a heredoc whose name is not a plain file name is refused; nothing is written outside', () => {
   const victim = join(tempDir('pkit-victim'), 'pwned');
   const ctx = makeContext({ Containerfile: `FROM busybox\nCOPY <<../../../../..${victim} /x\nhello\n../../../../..${victim}\n` });

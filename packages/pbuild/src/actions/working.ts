@@ -81,6 +81,8 @@ export async function fromImage(store: Store, from: string, name?: string, opts:
     run: { args: ['/bin/sh'], network, networkTools: netTools },
     meta: { builder: true },
     prepare: async ({ record, dir }) => ({
+      // each `run` resolves the config's USER then (the image's may be a name)
+      user: { uid: 0, gid: 0 },
       hostname: record.id.slice(0, 12),
       mounts: await writeEtcFiles(join(dir, 'userdata'), {
         id: record.id,
