@@ -128,6 +128,15 @@ test('an interrupted build (SIGTERM during a RUN) stops the RUN, removes its wor
   assert.is(sleeping.stdout, '', 'the RUN was stopped');
 });
 
+test('parallel builds into one store (CI jobs sharing a runner) all succeed and leave the store consistent', async () => {
+  const ctx = makeContext({ Containerfile: 'FROM busybox\nCOPY f /f\nRUN cat /f > /copy\n', f: 'shared\n' });
+  const runs = [1, 2, 3].map((i) => start('pbuild', ['--root', root, 'build', '-q', '--no-cache', '-t', `par${i}`, ctx]));
+  const codes = await Promise.all(runs.map((r) => r.done));
+  assert.equal(codes, [0, 0, 0], runs.map((r) => r.stderr()).join('\n'));
+  for (const i of [1, 2, 3]) assert.is(ok(prun(['run', '--rm', `par${i}`, 'cat', '/copy'])).stdout, 'shared\n');
+  assert.is(ok(pbuild(['containers', '-q'])).stdout, '', 'no working container is left');
+});
+
 test('a base image missing from the store is pulled (--pull missing); --pull never refuses', () => {
   const ref = `${REGISTRY}/e2e-build-${process.pid}/base:1`;
   ok(prun(['push', '--tls-verify=false', 'busybox', ref]), 'push');

@@ -74,9 +74,9 @@ export async function fromImage(store: Store, from: string, name?: string, opts:
   const network = parseNetwork('slirp4netns');
   const netTools = networkTools({ helper: h });
   const setup = networkSetup(network, [], netTools);
-  const created = await createContainer(store, {
+  const create = async (containerName: string) => createContainer(store, {
     image,
-    name: name ?? (await freeName(store, from === 'scratch' ? '' : image)),
+    name: containerName,
     idmap,
     run: { args: ['/bin/sh'], network, networkTools: netTools },
     meta: { builder: true },
@@ -94,6 +94,16 @@ export async function fromImage(store: Store, from: string, name?: string, opts:
       }),
     }),
   });
+  let created: Awaited<ReturnType<typeof create>>;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      created = await create(name ?? (await freeName(store, from === 'scratch' ? '' : image)));
+      break;
+    } catch (err) {
+      // a name picked while another pbuild claimed it: pick again (a given name is the user's)
+      if (name !== undefined || !(err instanceof StoreError) || err.code !== 'PKIT_NAME_IN_USE' || attempt >= 20) throw err;
+    }
+  }
   const wc = initialWorkingConfig(created.image);
   if (opts.annotateBase && from !== 'scratch') wc.annotations = baseAnnotations(from, await findImage(store, image));
   await store.containers.update(created.record.id, { config: { ...created.record.config, imageConfig: wc } });
