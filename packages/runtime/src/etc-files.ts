@@ -16,7 +16,7 @@ import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { hostname as osHostname, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
-import { StoreError } from '@pkit/storage/errors';
+import { badInput as bad } from '@pkit/storage/errors';
 import type { BindMount } from './spec.ts';
 
 export type EtcNetworkMode = 'none' | 'host' | 'slirp4netns' | 'pasta';
@@ -75,9 +75,6 @@ export interface EtcFilesRequest {
 
 const nonEmpty = (xs: string[] | undefined) => (xs ?? []).filter((x) => x !== '');
 
-function bad(message: string): StoreError {
-  return new StoreError(message, 'PKIT_BAD_INPUT');
-}
 
 /** An IP address as Go's net.ParseIP takes it (no zone). */
 function isIpAddress(s: string): boolean {

@@ -9,6 +9,11 @@ export class StoreError extends Error {
   }
 }
 
+/** The user's input is wrong (a flag, a file, a Containerfile): the message names the fix. */
+export function badInput(message: string): StoreError {
+  return new StoreError(message, 'PKIT_BAD_INPUT');
+}
+
 /** A failure that ends the command with its own exit status (podman's 126, a RUN's status). */
 export class ExitStatusError extends StoreError {
   override name = 'ExitStatusError';

@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
-import { StoreError } from '@pkit/storage/errors';
+import { badInput as bad, StoreError } from '@pkit/storage/errors';
 import type { Store } from '@pkit/storage/store';
 import { collectStderr, containerFiles, exitCodeOf, reasons } from '@pkit/runtime/container-files';
 import { atInterrupt, isInterrupted, stopAndRemove } from './interrupt.ts';
@@ -17,8 +17,6 @@ export interface OutputSpec {
   /** a path, or '-' for stdout */
   dest: string;
 }
-
-const bad = (message: string) => new StoreError(message, 'PKIT_BAD_INPUT');
 
 /** buildah's --output value: `type=local|tar,dest=PATH`, a bare PATH (local), or `-` (tar on stdout). */
 export function parseOutput(value: string): OutputSpec {

@@ -2,7 +2,7 @@
 // run's flags for what a Containerfile RUN can ask (run-mounts.ts). --mount takes RUN --mount's
 // syntax (buildah run's `tmpfs-size` too); --secret is pkit's (buildah run has none, so its
 // type=secret mounts cannot work), with podman build's syntax.
-import { StoreError } from '@pkit/storage/errors';
+import { StoreError, badInput as bad } from '@pkit/storage/errors';
 import { parseMount } from '../containerfile/mounts.ts';
 import type { NetworkMode } from '../containerfile/instructions.ts';
 import { runStep } from './run-mounts.ts';
@@ -19,9 +19,6 @@ export interface RunCommandRequest {
   contextDir?: string;
 }
 
-function bad(message: string): StoreError {
-  return new StoreError(message, 'PKIT_BAD_INPUT');
-}
 
 /** One --mount value; buildah run's `tmpfs-size=` is RUN --mount's `size=`. */
 function mountOf(value: string) {

@@ -27,7 +27,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, posix, relative, resolve, sep } from 'node:path';
 import type { ContainerRecord } from '@pkit/storage/container-store';
-import { StoreError } from '@pkit/storage/errors';
+import { badInput as bad } from '@pkit/storage/errors';
 import { removeTree } from '@pkit/storage/fsutil';
 import { findImage } from '@pkit/storage/image-lookup';
 import { lookupInLayers } from '@pkit/storage/layers/overlay-lookup';
@@ -70,9 +70,6 @@ export interface RunStepOptions {
   cacheRoot?: string;
 }
 
-function bad(message: string): StoreError {
-  return new StoreError(message, 'PKIT_BAD_INPUT');
-}
 
 /** `--mount=type=...` as the error names it. */
 function named(m: RunMount): string {

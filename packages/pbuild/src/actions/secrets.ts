@@ -10,7 +10,7 @@
 // `src` stays a file unless `type=env` says otherwise.
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { StoreError } from '@pkit/storage/errors';
+import { badInput as bad } from '@pkit/storage/errors';
 
 export interface BuildSecret {
   id: string;
@@ -21,9 +21,6 @@ export interface BuildSecret {
 
 const SYNTAX = 'incorrect secret flag format: should be --secret id=foo,src=bar[,env=ENV,type=file|env]';
 
-function bad(message: string): StoreError {
-  return new StoreError(message, 'PKIT_BAD_INPUT');
-}
 
 /** One --secret value; `env` decides the default type, `cwd` is where a relative src starts. */
 export function parseSecret(value: string, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): BuildSecret {

@@ -2,7 +2,7 @@
 // RunOptions. Every value typed by the user is checked here, before anything is created, so
 // a bad flag leaves nothing behind.
 import { readFileSync } from 'node:fs';
-import { StoreError } from '@pkit/storage/errors';
+import { badInput } from '@pkit/storage/errors';
 import type { SeccompProfile } from '@pkit/runtime/seccomp';
 import type { RunOptions } from '@pkit/runtime/spec';
 
@@ -48,9 +48,7 @@ export interface ContainerRequest {
   quiet: boolean;
 }
 
-export function badInput(message: string): StoreError {
-  return new StoreError(message, 'PKIT_BAD_INPUT');
-}
+export { badInput };
 
 /** `-e KEY=VALUE`; `-e KEY` takes KEY from our environment, and is dropped when unset (podman). */
 export function envEntries(values: string[], env: NodeJS.ProcessEnv = process.env): string[] {

@@ -12,7 +12,7 @@
 import { randomBytes } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { posix, resolve } from 'node:path';
-import { StoreError } from '@pkit/storage/errors';
+import { StoreError, badInput as bad } from '@pkit/storage/errors';
 import { VOLUME_NAME_RE, isVolumeName, type NewVolume, type Volume } from '@pkit/storage/volume-store';
 import type { BindMount, MountRequest, TmpfsMount } from '@pkit/runtime/spec';
 
@@ -42,9 +42,6 @@ export interface MountPlan {
   warnings: string[];
 }
 
-function bad(message: string): StoreError {
-  return new StoreError(message, 'PKIT_BAD_INPUT');
-}
 
 /** A container path: absolute, cleaned ("/x/" -> "/x"). */
 function containerPath(p: string): string {
