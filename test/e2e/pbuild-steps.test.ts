@@ -39,8 +39,10 @@ test('run: the command\'s exit code, stdout and stderr; its own flags are not pb
 });
 
 test('commit: a new image with one more layer; under prun it has the changes, owners and deletions', () => {
-  const id = ok(pbuild(['commit', ctr, 'mine'])).stdout.trim();
+  const r0 = ok(pbuild(['commit', ctr, 'mine']));
+  const id = r0.stdout.trim();
   assert.match(id, /^[0-9a-f]{64}$/);
+  assert.match(r0.stderr, /^Getting image source signatures\n(Copying blob sha256:[0-9a-f]{64}\n){2}Copying config sha256:[0-9a-f]{64}\nWriting manifest to image destination\nStoring signatures\n$/, 'buildah\'s progress on stderr');
   const r = ok(prun(['run', '--rm', 'mine', 'sh', '-c', 'cat /greeting; stat -c %u:%g /home/u; test -e /bin/vi || echo vi-gone']));
   assert.is(r.stdout, 'built\n1000:1000\nvi-gone\n');
   const img = (JSON.parse(ok(prun(['image', 'inspect', 'mine'])).stdout) as Array<{ RootFS: { Layers: string[] }; Annotations?: Record<string, string> }>)[0]!;

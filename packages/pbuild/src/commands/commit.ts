@@ -10,7 +10,7 @@ export default class Commit extends BaseCommand {
     image: Args.string({ required: false, ignoreStdin: true, description: 'name for the new image' }),
   };
   static override flags = {
-    quiet: Flags.boolean({ char: 'q', summary: 'Print only the image ID (the default here)' }),
+    quiet: Flags.boolean({ char: 'q', summary: 'No progress on stderr: only the image ID' }),
     format: Flags.string({ char: 'f', summary: 'The image format: oci (default, also $BUILDAH_FORMAT) or docker', options: ['oci', 'docker'] }),
     rm: Flags.boolean({ summary: 'Remove the working container after committing it' }),
     iidfile: Flags.string({ summary: 'Write the image ID to this file' }),
@@ -29,6 +29,12 @@ export default class Commit extends BaseCommand {
         format: (flags.format ?? process.env['BUILDAH_FORMAT'] ?? 'oci') as 'oci' | 'docker',
         ...(flags.timestamp !== undefined ? { timestamp: flags.timestamp } : {}),
       });
+      if (!flags.quiet) {
+        // buildah's progress on stderr (stdout keeps only the ID)
+        const manifest = JSON.parse((await store.blobs.readBytes(image.manifestDigest, 4 << 20)).toString()) as { layers: Array<{ digest: string }> };
+        const lines = ['Getting image source signatures', ...manifest.layers.map((l) => `Copying blob ${l.digest}`), `Copying config ${image.id}`, 'Writing manifest to image destination', 'Storing signatures'];
+        process.stderr.write(`${lines.join('\n')}\n`);
+      }
       if (flags.rm) await removeWorking(store, rec);
       if (flags.iidfile !== undefined) writeFileSync(flags.iidfile, image.id);
       this.log(image.id.slice('sha256:'.length));
