@@ -2,7 +2,7 @@
 // built CLIs as the unprivileged test user; the image they make runs under prun.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FIXTURE, REGISTRY, ok, oneLineError, requireBuild, run, tempDir } from './helpers.ts';
 
@@ -36,6 +36,20 @@ test('run: the command\'s exit code, stdout and stderr; its own flags are not pb
   assert.is(r.stderr, 'err\n');
   ok(pbuild(['run', ctr, '--', 'sh', '-c', 'echo built > /greeting; mkdir -p /home/u; chown 1000:1000 /home/u; rm /bin/vi']));
   assert.is(ok(pbuild(['run', ctr, 'cat', '/greeting'])).stdout, 'built\n');
+});
+
+test('run --env, --user, --workingdir and -v (a host directory, read-write; :ro read-only)', () => {
+  const c = ok(pbuild(['from', 'busybox'])).stdout.trim();
+  const host = tempDir('pkit-run-vol');
+  writeFileSync(join(host, 'in.txt'), 'from host\n');
+  const r = ok(pbuild(['run', '--env', 'A=1', '-e', 'PATH=/bin', '--user', 'nobody', '--workingdir', '/tmp', c, '--', 'sh', '-c', 'echo "$A $PATH $(id -un) $(pwd)"']));
+  assert.is(r.stdout, '1 /bin nobody /tmp\n');
+  ok(pbuild(['run', '-v', `${host}:/data`, c, '--', 'sh', '-c', 'cat /data/in.txt > /data/out.txt']));
+  assert.is(readFileSync(join(host, 'out.txt'), 'utf8'), 'from host\n', 'writes reach the host directory');
+  const ro = pbuild(['run', '-v', `${host}:/data:ro`, c, '--', 'touch', '/data/nope']);
+  assert.is.not(ro.code, 0);
+  oneLineError(pbuild(['run', '-v', '/no/such/dir:/x', c, '--', 'true']), /does not exist on the host/);
+  ok(pbuild(['rm', c]));
 });
 
 test('commit: a new image with one more layer; under prun it has the changes, owners and deletions', () => {

@@ -43,7 +43,7 @@ import { atInterrupt } from './interrupt.ts';
 import { dirStack } from './layer-stack.ts';
 import { planStubs, removeStubs, type MountPoint } from './mount-stubs.ts';
 import type { BuildSecret } from './secrets.ts';
-import { containerLayers, ensureWorkingDir, helper, runIn } from './working.ts';
+import { containerLayers, ensureWorkingDir, helper, runIn, type RunInOptions } from './working.ts';
 
 export interface RunStepOptions {
   /** The command (runArgv's argv). */
@@ -68,6 +68,9 @@ export interface RunStepOptions {
   secrets?: ReadonlyMap<string, BuildSecret>;
   /** Where cache mounts live; default <store root>/run-cache. */
   cacheRoot?: string;
+  /** `pbuild run`'s own: --user, --workingdir, --env, and -v binds (host directories, read-write) */
+  process?: Pick<RunInOptions, 'user' | 'workingDir' | 'setEnv'>;
+  volumes?: Mount[];
 }
 
 
@@ -300,10 +303,15 @@ function addScript(rm: RunMounts, script: { path: string; content: string }, arg
  */
 export async function runStep(store: Store, rec: ContainerRecord, opts: RunStepOptions): Promise<number> {
   if (!opts.mounts?.length && !opts.script) {
-    return runIn(store, rec, opts.argv, { ...(opts.env ? { env: opts.env } : {}), ...(opts.network ? { network: opts.network } : {}) });
+    return runIn(store, rec, opts.argv, {
+      ...opts.process,
+      ...(opts.env ? { env: opts.env } : {}),
+      ...(opts.network ? { network: opts.network } : {}),
+      ...(opts.volumes?.length ? { mounts: opts.volumes } : {}),
+    });
   }
   const wc = await readWorkingConfig(store, rec);
-  const cwd = wc.config.WorkingDir || '/';
+  const cwd = opts.process?.workingDir ?? (wc.config.WorkingDir || '/');
   // WORKDIR's directory is the command's, not a mount point: made before the plan is
   await ensureWorkingDir(store, rec, cwd);
   const spec = readContainerSpec(store, rec.id);
@@ -319,9 +327,10 @@ export async function runStep(store: Store, rec: ContainerRecord, opts: RunStepO
     const plan = await planStubs(containerLayers(spec), rm.points);
     try {
       return await runIn(store, rec, argv, {
+        ...opts.process,
         ...(opts.env ? { env: opts.env } : {}),
         ...(rm.env.length ? { privateEnv: rm.env } : {}),
-        ...(mounts.length ? { mounts } : {}),
+        ...(mounts.length || opts.volumes?.length ? { mounts: [...(opts.volumes ?? []), ...mounts] } : {}),
         ...(opts.network ? { network: opts.network } : {}),
       });
     } finally {

@@ -146,6 +146,11 @@ export interface RunInOptions {
   mounts?: Mount[];
   /** RUN --network: default is the container's own network (slirp4netns, as podman build's). */
   network?: NetworkMode;
+  /** `pbuild run --user`, `--workingdir`: instead of the image config's */
+  user?: string;
+  workingDir?: string;
+  /** `pbuild run --env`: KEY=VALUE over the image config's Env */
+  setEnv?: string[];
 }
 
 /**
@@ -162,9 +167,9 @@ export async function runIn(store: Store, rec: ContainerRecord, command: string[
   const spec = readContainerSpec(store, rec.id);
   const wc = await readWorkingConfig(store, rec);
   const idmap = computeIDMappings(currentIdmapHost());
-  const user = await resolveContainerUser(containerLayers(spec), wc.config.User || undefined, { idmap });
+  const user = await resolveContainerUser(containerLayers(spec), opts.user ?? (wc.config.User || undefined), { idmap });
   for (const w of user.warnings) process.stderr.write(`${w}\n`);
-  const cwd = wc.config.WorkingDir || '/';
+  const cwd = opts.workingDir ?? (wc.config.WorkingDir || '/');
   await ensureDir(store, rec, spec, cwd);
   // The process as a container of this config would have it; mounts and the rest stay.
   const runOpts = (rec.config?.['run'] ?? {}) as Omit<RunOptions, 'rootfs' | 'idmap'>;
@@ -180,8 +185,10 @@ export async function runIn(store: Store, rec: ContainerRecord, command: string[
     ...(spec.hostname !== undefined ? { hostname: spec.hostname } : {}),
   };
   const fresh = buildSpec(wc.config, specOpts, hostFacts());
-  const env = fresh.process!.env;
-  for (const e of opts.env ?? []) if (!env.some((x) => x.startsWith(`${e.slice(0, e.indexOf('='))}=`))) env.push(e);
+  const keyOf = (e: string) => e.slice(0, e.indexOf('='));
+  const set = new Set((opts.setEnv ?? []).map(keyOf));
+  const env = [...fresh.process!.env.filter((e) => !set.has(keyOf(e))), ...(opts.setEnv ?? [])];
+  for (const e of opts.env ?? []) if (!env.some((x) => keyOf(x) === keyOf(e))) env.push(e);
   spec.process = { ...fresh.process!, args: command, env };
   writeFileSync(specPath, JSON.stringify(spec));
   let bundle = dir;

@@ -20,6 +20,10 @@ export default class Run extends BaseCommand {
     network: Flags.string({ summary: 'Network for this command: default (the container\'s), none or host', aliases: ['net'] }),
     contextdir: Flags.string({ summary: 'Bind mount sources are in this directory and may not leave it (default: host paths)' }),
     secret: Flags.string({ summary: 'A secret for type=secret mounts: id=ID,src=FILE or id=ID,env=VAR', multiple: true }),
+    env: Flags.string({ char: 'e', summary: 'Set KEY=VALUE for this command (KEY alone: our value)', multiple: true }),
+    user: Flags.string({ summary: 'Run as USER[:GROUP] (names from the container\'s /etc/passwd) instead of the image config\'s' }),
+    workingdir: Flags.string({ summary: 'Run in this directory instead of the image config\'s' }),
+    volume: Flags.string({ char: 'v', summary: 'Bind a host directory: HOST:CONTAINER[:ro]', multiple: true }),
   };
 
   async run(): Promise<void> {
@@ -38,6 +42,10 @@ export default class Run extends BaseCommand {
       secrets: flags.secret ?? [],
       ...(flags.network !== undefined ? { network: flags.network } : {}),
       ...(flags.contextdir !== undefined ? { contextDir: flags.contextdir } : {}),
+      env: flags.env ?? [],
+      volumes: flags.volume ?? [],
+      ...(flags.user !== undefined ? { user: flags.user } : {}),
+      ...(flags.workingdir !== undefined ? { workingDir: flags.workingdir } : {}),
     });
     if (code !== 0) this.exit(code);
   }
