@@ -2,7 +2,7 @@
  *
  *   pkit-runtime [--root DIR] [--log F] [--log-format F] [--debug] [--cgroup-manager M]
  *                [--systemd-cgroup] VERB ...
- *   run    [--bundle|-b DIR] [--pid-file F] [--console-socket S] [--detach|-d]
+ *   run    [--bundle|-b DIR] [--pid-file F] [--console-socket S] [--detach|-d] [--no-stdin]
  *          [--preserve-fds N] [--no-pivot]
  *          [--log-path F] [--exit-dir DIR] [--monitor-pid-file F] [--stdin F] ID
  *   create [--bundle|-b DIR] [--pid-file F] [--console-socket S] [--preserve-fds N] ID
@@ -208,6 +208,7 @@ int main(int argc, char **argv) {
       if (take_opt(&o, "--no-pivot", NULL, false, NULL)) { ro.no_pivot = true; continue; }
       if (take_opt(&o, "--no-new-keyring", NULL, false, NULL)) continue;
       if (strcmp(verb, "run") == 0 && take_opt(&o, "--detach", "-d", false, NULL)) { run_detached = true; continue; }
+      if (strcmp(verb, "run") == 0 && take_opt(&o, "--no-stdin", NULL, false, NULL)) { tty_no_input = true; continue; }
       if (strcmp(verb, "run") == 0 && (take_opt(&o, "--log-path", NULL, true, &ro.log_path) || take_opt(&o, "--exit-dir", NULL, true, &ro.exit_dir) ||
           take_opt(&o, "--monitor-pid-file", NULL, true, &ro.monitor_pid_file) || take_opt(&o, "--stdin", NULL, true, &ro.stdin_path))) continue;
       die("%s: unknown option %s", verb, argv[o.i]);

@@ -211,6 +211,7 @@ int recv_fd(int sock);
 int tty_connect_console_socket(const char *path); /* -1 + errno */
 /* In the parent: proxy between our stdio terminal and master until pid exits. */
 int tty_proxy_wait(int master, int sfd, pid_t pid);
+extern bool tty_no_input;
 void tty_raw_begin(void); /* our stdin terminal to raw mode (restored at exit) */
 
 /* ---- hooks.c --------------------------------------------------------------------------- */

@@ -159,12 +159,16 @@ void tty_raw_begin(void) {
   tcsetattr(STDIN_FILENO, TCSANOW, &raw);
 }
 
+/* run --no-stdin (prun run -t without -i, as podman): the container's terminal gets no input
+ * from ours, which stays as it is (not raw), so ^C still signals us and we pass it on. */
+bool tty_no_input = false;
+
 int tty_proxy_wait(int master, int sfd, pid_t pid) {
-  tty_raw_begin();
-  if (tio_saved) copy_winsize(master);
+  if (!tty_no_input) tty_raw_begin();
+  if (tio_saved || (tty_no_input && isatty(STDIN_FILENO))) copy_winsize(master);
   if (typed_len) (void)!write_all(master, typed_ahead, typed_len); /* fails only when no one reads it */
   typed_len = 0;
-  bool in_open = true, out_open = true;
+  bool in_open = !tty_no_input, out_open = true;
   int code = -1;
   for (;;) {
     struct pollfd pfd[3] = {

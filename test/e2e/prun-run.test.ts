@@ -2,9 +2,10 @@
 // driven through the built CLI as the unprivileged test user.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { FIXTURE, ok, oneLineError, pipeline, requireBuild, run, tempDir } from './helpers.ts';
+import { FIXTURE, binPath, ok, oneLineError, pipeline, requireBuild, run, tempDir } from './helpers.ts';
 
 const prun = (root: string, args: string[], input?: string) => run('prun', ['--root', root, ...args], input === undefined ? {} : { input });
 
@@ -45,6 +46,22 @@ test('stdin passes through with -i, and is /dev/null without it', () => {
   assert.is(r.stdout, 'line 1\nline 2\n');
   const n = ok(prun(root, ['run', '--rm', 'busybox', 'cat'], 'ignored\n'), 'run without -i');
   assert.is(n.stdout, '');
+});
+
+test('-t without -i: a terminal, but what is typed does not reach the container (podman); -it: it does', () => {
+  const inTerminal = (flags: string) =>
+    spawnSync('script', ['-qec', `${binPath('prun')} --root ${root} run --rm ${flags} busybox sh -c 'if read -t 2 a; then echo "got=[$a]"; else echo "no input"; fi'`, '/dev/null'], {
+      encoding: 'utf8',
+      input: 'typed\n',
+      timeout: 60_000,
+      env: { ...process.env, PATH: `${join(process.execPath, '..')}:${process.env.PATH}` },
+    });
+  const t = inTerminal('-t');
+  assert.is(t.status, 0, t.stdout);
+  assert.match(t.stdout, /no input/);
+  assert.not.match(t.stdout, /got=/);
+  const it = inTerminal('-it');
+  assert.match(it.stdout, /got=\[typed\]/);
 });
 
 test('-e, -w, --hostname, --entrypoint', () => {

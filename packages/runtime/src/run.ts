@@ -105,6 +105,11 @@ export interface RunContainerOptions {
   env?: NodeJS.ProcessEnv;
   /** Signals received by this process that are passed on to the runtime (which passes them to the container). */
   forwardSignals?: NodeJS.Signals[];
+  /**
+   * A terminal process that gets no input from ours (podman's -t without -i): pkit-runtime's
+   * `run --no-stdin` leaves our terminal as it is and reads nothing from it.
+   */
+  noStdin?: boolean;
 }
 
 export interface RunResult {
@@ -187,6 +192,7 @@ export function startContainer(opts: RunContainerOptions): RunningContainer {
   const args = [
     ...globalArgs(opts, { ...(log ? { log } : {}), hasResources: bundleHasResources(opts.bundle) }),
     'run',
+    ...(opts.noStdin && !isCrun ? ['--no-stdin'] : []),
     '--bundle',
     opts.bundle,
     opts.id,

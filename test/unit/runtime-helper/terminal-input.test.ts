@@ -111,6 +111,21 @@ t('run: a line and an end-of-file typed before the start arrive as typed, no NUL
   assert.is(r.status, 0, r.out);
 });
 
+t('run --no-stdin (prun run -t without -i): a terminal, but nothing typed reaches it', () => {
+  if (!hasPython) return;
+  const b = bundle({
+    args: ['sh', '-c', 'tty; if read -t 2 a; then echo "got=[$a]"; else echo "no input"; fi'],
+    mutate: (c) => { c.process.terminal = true; },
+  });
+  const r = onPty({ argv: pkit.argv(['run', '--no-stdin', '--bundle', b, nextId()]), size: [30, 100], typed: 'abc\n', timeout: 15 });
+  // (our terminal stays cooked, so it echoes the typed line itself; the container never reads it)
+  assert.match(r.out.replace(/\r/g, ''), /\/dev\/pts\/0\nno input\n$/);
+  assert.not.match(r.out, /got=/);
+  assert.is(r.status, 0, r.out);
+  const withInput = onPty({ argv: pkit.argv(['run', '--bundle', b, nextId()]), size: [30, 100], typed: 'abc\n', timeout: 15 });
+  assert.match(withInput.out, /got=\[abc\]/, 'without --no-stdin the typed line arrives');
+});
+
 t('run: the end-of-file alone (script(1) with no input) does not echo ^@', () => {
   if (!hasPython) return;
   const b = bundle({ args: ['sh', '-c', 'echo x; read b; echo "eof=$?"'], mutate: (c) => { c.process.terminal = true; } });

@@ -268,6 +268,8 @@ export async function runInForeground(e: Engine, record: ContainerRecord, opts: 
       id: record.id,
       root: e.stateRoot,
       stdio: opts.tty ? ['inherit', 'inherit', 'inherit'] : [opts.interactive ? 'inherit' : 'ignore', log ? 'pipe' : 'inherit', 'pipe'],
+      // -t without -i: a terminal, but none of our input (podman)
+      ...(opts.tty && !opts.interactive ? { noStdin: true } : {}),
     });
     const stdoutDone = log ? passThrough(running.child.stdout, (c) => log.write('stdout', c)) : Promise.resolve();
     const stderrDone = new Promise<void>((resolve) => {
