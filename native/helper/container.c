@@ -230,7 +230,7 @@ int container_create_or_run(const struct run_opts *o) {
   bool new_userns = s.ns[NS_USER].wanted && !s.ns[NS_USER].path;
 
   /* proxied terminal: raw before the container can write or read anything */
-  if (s.process.terminal && !o->console_socket && !o->detach && !o->monitor && !tty_no_input) tty_raw_begin();
+  if (s.process.terminal && !o->console_socket && !o->detach && !o->monitor) tty_raw_begin();
   int sfd = signals_block();
   fflush(NULL);
   pid_t pid = clone_child(flags);

@@ -153,19 +153,19 @@ void tty_raw_begin(void) {
   tio_saved = true;
   atexit(restore_tty);
   die_hook = restore_tty;
-  take_typed_ahead();
+  if (!tty_no_input) take_typed_ahead();
   struct termios raw = saved_tio;
   cfmakeraw(&raw);
   tcsetattr(STDIN_FILENO, TCSANOW, &raw);
 }
 
 /* run --no-stdin (prun run -t without -i, as podman): the container's terminal gets no input
- * from ours, which stays as it is (not raw), so ^C still signals us and we pass it on. */
+ * from ours. Ours still goes raw, as podman's does, so the output is passed on unchanged. */
 bool tty_no_input = false;
 
 int tty_proxy_wait(int master, int sfd, pid_t pid) {
-  if (!tty_no_input) tty_raw_begin();
-  if (tio_saved || (tty_no_input && isatty(STDIN_FILENO))) copy_winsize(master);
+  tty_raw_begin();
+  if (tio_saved) copy_winsize(master);
   if (typed_len) (void)!write_all(master, typed_ahead, typed_len); /* fails only when no one reads it */
   typed_len = 0;
   bool in_open = !tty_no_input, out_open = true;

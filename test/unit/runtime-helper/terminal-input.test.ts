@@ -118,7 +118,7 @@ t('run --no-stdin (prun run -t without -i): a terminal, but nothing typed reache
     mutate: (c) => { c.process.terminal = true; },
   });
   const r = onPty({ argv: pkit.argv(['run', '--no-stdin', '--bundle', b, nextId()]), size: [30, 100], typed: 'abc\n', timeout: 15 });
-  // (our terminal stays cooked, so it echoes the typed line itself; the container never reads it)
+  // (the line was echoed by our terminal when it was typed; the container never reads it)
   assert.match(r.out.replace(/\r/g, ''), /\/dev\/pts\/0\nno input\n$/);
   assert.not.match(r.out, /got=/);
   assert.is(r.status, 0, r.out);
