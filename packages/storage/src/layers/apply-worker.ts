@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { DigestMismatchError, LayerSecurityError, StoreError } from '../errors.ts';
 import { isDigest, type Digest } from '../digest.ts';
 import { applyLayerTar, type ApplyOptions, type ApplyResult } from './apply.ts';
+import { lastLine, reportedWorkerError, reportWorkerError, workerDied } from './worker-protocol.ts';
 
 /** The worker program in the sources, for `node APPLY_WORKER ...` (a bundle has its own copy). */
 export const APPLY_WORKER: string = fileURLToPath(new URL('./apply-worker-main.ts', import.meta.url));
@@ -33,12 +34,6 @@ export function applyWorkerArgs(dir: string, opts: ApplyOptions = {}): string[] 
   return args;
 }
 
-interface WorkerError {
-  error: string;
-  name?: string;
-  code?: string;
-}
-
 function isResult(v: unknown): v is ApplyResult {
   const r = v as ApplyResult;
   return (
@@ -47,11 +42,6 @@ function isResult(v: unknown): v is ApplyResult {
     typeof r.digest === 'string' && isDigest(r.digest) &&
     Number.isSafeInteger(r.size) && Number.isSafeInteger(r.inputSize)
   );
-}
-
-function lastLine(text: string): string {
-  const lines = text.split('\n').filter((l) => l.trim() !== '');
-  return lines[lines.length - 1] ?? '';
 }
 
 /**
@@ -73,20 +63,13 @@ export function parseApplyWorkerResult(exitCode: number, stdout: string, stderr:
     }
     throw new StoreError(`layer apply worker: unexpected output ${JSON.stringify(stdout.slice(0, 200))}`, 'PKIT_LAYER_WORKER');
   }
-  let reported: WorkerError | undefined;
-  try {
-    const v = JSON.parse(lastLine(stderr)) as WorkerError;
-    if (typeof v === 'object' && v !== null && typeof v.error === 'string') reported = v;
-  } catch {
-    reported = undefined;
-  }
+  const reported = reportedWorkerError(stderr);
   if (reported) {
     if (reported.name === 'DigestMismatchError') throw new DigestMismatchError(reported.error);
     if (reported.name === 'LayerSecurityError') throw new LayerSecurityError(reported.error);
     throw new StoreError(reported.error, reported.code ?? 'PKIT_LAYER_APPLY');
   }
-  const text = stderr.trim().split('\n').slice(-5).join('; ');
-  throw new StoreError(`layer apply worker failed (exit ${exitCode})${text ? `: ${text}` : ''}`, 'PKIT_LAYER_WORKER');
+  throw workerDied('apply', exitCode, stderr);
 }
 
 function usage(message: string): never {
@@ -140,11 +123,7 @@ export async function runApplyWorker(argv: string[]): Promise<void> {
     await new Promise<void>((resolve, reject) => process.stdout.write(`${line}\n`, (e) => (e ? reject(e) : resolve())));
     process.exitCode = 0;
   } catch (err) {
-    const e = err as Partial<StoreError>;
-    const out: WorkerError = { error: e instanceof Error ? (e.message ?? String(err)) : String(err) };
-    if (typeof e.name === 'string') out.name = e.name;
-    if (typeof e.code === 'string') out.code = e.code;
-    process.stderr.write(`${JSON.stringify(out)}\n`);
+    reportWorkerError(err);
     process.exitCode = 1;
     // stdin may still be open (the input was refused midway): do not wait for its end
     process.stdin.destroy();

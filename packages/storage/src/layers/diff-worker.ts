@@ -15,6 +15,7 @@
 import { fileURLToPath } from 'node:url';
 import { StoreError } from '../errors.ts';
 import { writeLayerTar, type LayerTarOptions } from './diff.ts';
+import { reportedWorkerError, reportWorkerError, workerDied } from './worker-protocol.ts';
 
 /** The worker program in the sources, for `node DIFF_WORKER ...` (a bundle has its own copy). */
 export const DIFF_WORKER: string = fileURLToPath(new URL('./diff-worker-main.ts', import.meta.url));
@@ -30,28 +31,13 @@ export function diffWorkerArgs(dir: string, opts: LayerTarOptions = {}): string[
   return args;
 }
 
-interface WorkerError {
-  error: string;
-  name?: string;
-  code?: string;
-}
-
 /**
  * The caller's side: the StoreError a failed worker reported (exit code non-zero), or one with
  * code PKIT_LAYER_WORKER carrying its stderr when it died without its JSON line.
  */
 export function diffWorkerError(exitCode: number, stderr: string): StoreError {
-  const lines = stderr.split('\n').filter((l) => l.trim() !== '');
-  let reported: WorkerError | undefined;
-  try {
-    const v = JSON.parse(lines[lines.length - 1] ?? '') as WorkerError;
-    if (typeof v === 'object' && v !== null && typeof v.error === 'string') reported = v;
-  } catch {
-    reported = undefined;
-  }
-  if (reported) return new StoreError(reported.error, reported.code ?? 'PKIT_LAYER_DIFF');
-  const text = lines.slice(-5).join('; ');
-  return new StoreError(`layer diff worker failed (exit ${exitCode})${text ? `: ${text}` : ''}`, 'PKIT_LAYER_WORKER');
+  const reported = reportedWorkerError(stderr);
+  return reported ? new StoreError(reported.error, reported.code ?? 'PKIT_LAYER_DIFF') : workerDied('diff', exitCode, stderr);
 }
 
 function usage(message: string): never {
@@ -100,9 +86,7 @@ export async function runDiffWorker(argv: string[]): Promise<void> {
     }
     process.exitCode = 0;
   } catch (err) {
-    const e = err as StoreError;
-    const out: WorkerError = { error: e.message, name: e.name, code: e.code };
-    process.stderr.write(`${JSON.stringify(out)}\n`);
+    reportWorkerError(err);
     process.exitCode = 1;
   }
 }
