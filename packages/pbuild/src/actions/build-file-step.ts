@@ -4,12 +4,13 @@
 // its cache key.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { badInput as bad } from '@pkit/storage/errors';
 import { findImage } from '@pkit/storage/image-lookup';
 import type { ContainerRecord } from '@pkit/storage/container-store';
 import { runArgv, type Instruction, type StageArgs } from '../containerfile/index.ts';
 import { sourcesDigest } from '../context/sources-digest.ts';
 import { pullBaseImages } from './base-image.ts';
-import { bad, BuildRunError } from './build-request.ts';
+import { BuildRunError } from './build-request.ts';
 import type { Build } from './build-state.ts';
 import { readWorkingConfig } from './config.ts';
 import { copyInto } from './copy.ts';

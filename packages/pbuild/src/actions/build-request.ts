@@ -3,7 +3,7 @@
 // platform, the changes --label and --env make to the image).
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { badInput, ExitStatusError } from '@pkit/storage/errors';
+import { badInput as bad, ExitStatusError } from '@pkit/storage/errors';
 import { hostPlatform, parsePlatform, parseTrigger, type Instruction, type NetworkMode, type Platform } from '../containerfile/index.ts';
 import type { ConfigChange } from './config.ts';
 import type { ImageFormat } from './image-write.ts';
@@ -60,7 +60,6 @@ export class BuildRunError extends ExitStatusError {
   }
 }
 
-export const bad = badInput;
 
 /**
  * The Containerfile's text, the name errors use and its path: -f FILE (relative to the current

@@ -9,6 +9,7 @@ import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { findImage, localImageName } from '@pkit/storage/image-lookup';
+import { badInput as bad } from '@pkit/storage/errors';
 import { readImageConfig } from '@pkit/runtime/container-run';
 import { parseContainerfile, parseTrigger, parsePlatform, stageArgs, stagesForTarget, unusedBuildArgs, type ArgInstruction, type Instruction, type StageArgs } from '../containerfile/index.ts';
 import { loadIgnore } from '../context/ignore.ts';
@@ -17,7 +18,7 @@ import { cacheable, readEntry, readsContext, stepKey, writeEntry } from './build
 import { contextRead, fileStep, stepImages } from './build-file-step.ts';
 import { changesFiles, metadataChanges, prepareStep } from './build-instructions.ts';
 import { exportImage, parseOutput } from './build-output.ts';
-import { bad, finalChanges, labelSteps, parseBuildArgs, readContainerfile, targetPlatform, type BuildRequest } from './build-request.ts';
+import { finalChanges, labelSteps, parseBuildArgs, readContainerfile, targetPlatform, type BuildRequest } from './build-request.ts';
 import { oneLayerStage } from './build-squash.ts';
 import { sayCommit, sayStep, stepAnnotations, withWorking, type Build } from './build-state.ts';
 import { applyConfigChanges, initialWorkingConfig, readWorkingConfig, saveWorkingConfig, type WorkingConfig } from './config.ts';
@@ -125,6 +126,8 @@ async function buildStage(b: Build, idx: number, pos: number): Promise<string> {
   const inherited = stage.base.kind === 'stage' ? b.stageScope.get(stage.base.index) : undefined;
   let image: string;
   let comment: string;
+  // the manifest names an image base, as buildah's; scratch and stages are not named
+  b.baseAnnotations = {};
   if (stage.base.kind === 'scratch') {
     image = await scratchImage(b.store, stage.platform !== undefined ? parsePlatform(stage.platform) : b.target);
     comment = 'FROM scratch';
@@ -132,10 +135,11 @@ async function buildStage(b: Build, idx: number, pos: number): Promise<string> {
     image = b.stageImage.get(stage.base.index)!;
     comment = `FROM ${image.slice('sha256:'.length, 'sha256:'.length + 12)}`;
   } else {
-    image = (await findImage(b.store, stage.base.ref)).id;
+    const base = await findImage(b.store, stage.base.ref);
+    image = base.id;
     comment = `FROM ${localImageName(stage.base.ref)}`;
+    b.baseAnnotations = baseAnnotations(stage.base.ref, base);
   }
-  b.baseAnnotations = stage.base.kind === 'image' ? baseAnnotations(stage.base.ref, await findImage(b.store, image)) : {};
   const args = stageArgs(b.cf.globalValues, b.buildArgs, inherited);
   // The base image's ONBUILD triggers run first, as steps of their own (buildah counts them
   // in the total); they are not passed on to this stage's images.
@@ -179,12 +183,18 @@ async function buildStep(b: Build, s: Step): Promise<string> {
   const parentConfig = await readImageConfig(store, s.parent as never);
   const { x, env, shell } = prepareStep(parentConfig.config, s.instr, s.args);
   const images = await stepImages(b, x);
+  // what the step's image gets besides the instruction: the last step's format, --env edits
+  // and --annotation (intermediate images keep Docker's fields for the steps after them)
+  const format = s.final ? req.format ?? 'oci' : 'docker';
+  const timestamp = req.timestamp;
+  const annotations = stepAnnotations(b, s.final);
+  const finalEdits = s.final ? finalChanges(req) : [];
   const output = {
-    timestamp: req.timestamp ?? null,
+    timestamp: timestamp ?? null,
     ...(x.kind === 'RUN' ? { network: x.network ?? req.network ?? 'default' } : {}),
     dropOnBuild: s.dropOnBuild,
-    annotations: stepAnnotations(b, s.final) ?? null,
-    ...(s.final ? { format: req.format ?? 'oci', edits: finalChanges(req) } : {}),
+    annotations: annotations ?? null,
+    ...(s.final ? { format, edits: finalEdits } : {}),
   };
   // --layers=false neither reads nor writes the cache: no key to compute
   const key = cacheable(x) && req.layers !== false
@@ -203,10 +213,6 @@ async function buildStep(b: Build, s: Step): Promise<string> {
     if (s.final) await finish(b, hit.image);
     return hit.image;
   }
-  const format = s.final ? req.format ?? 'oci' : 'docker';
-  const timestamp = req.timestamp;
-  const annotations = stepAnnotations(b, s.final);
-  const finalEdits = s.final ? finalChanges(req) : [];
   const configEdits = (wc: WorkingConfig): WorkingConfig => {
     const next = applyConfigChanges(wc, finalEdits);
     if (s.dropOnBuild) delete next.config.OnBuild;
@@ -263,6 +269,7 @@ async function finish(b: Build, image: string): Promise<void> {
 async function bareStage(b: Build, base: string, comment: string, from: string): Promise<string> {
   const { req, store } = b;
   const edits = finalChanges(req);
+  const annotations = stepAnnotations(b, true);
   if (!edits.length && !req.annotations?.length && req.timestamp === undefined && req.format !== 'docker') {
     await finish(b, base);
     return base;
@@ -275,7 +282,7 @@ async function bareStage(b: Build, base: string, comment: string, from: string):
       history: { createdBy: `/bin/sh -c #(nop) ${from}`, comment },
       format: req.format ?? 'oci',
       ...(req.timestamp !== undefined ? { timestamp: req.timestamp } : {}),
-      ...(stepAnnotations(b, true) ? { annotations: stepAnnotations(b, true)! } : {}),
+      ...(annotations ? { annotations } : {}),
       ...(req.tags[0] !== undefined ? { tag: req.tags[0] } : {}),
     }),
   );
