@@ -9,8 +9,8 @@ import { pipeline } from 'node:stream/promises';
 import { badInput as bad, StoreError } from '@pkit/storage/errors';
 import type { Store } from '@pkit/storage/store';
 import { collectStderr, containerFiles, exitCodeOf, reasons } from '@pkit/runtime/container-files';
-import { atInterrupt, isInterrupted, stopAndRemove } from './interrupt.ts';
-import { findWorking, fromImage, helper, removeWorking } from './working.ts';
+import { withWorkingContainer } from './interrupt.ts';
+import { helper } from './working.ts';
 
 export interface OutputSpec {
   type: 'local' | 'tar';
@@ -38,9 +38,7 @@ export function parseOutput(value: string): OutputSpec {
 }
 
 export async function exportImage(store: Store, image: string, out: OutputSpec): Promise<void> {
-  const rec = await findWorking(store, await fromImage(store, image));
-  const unregister = atInterrupt(stopAndRemove(store, rec));
-  try {
+  await withWorkingContainer(store, image, async (rec) => {
     const fs = containerFiles(store, rec, { helper: helper() });
     // the root's contents, names without "./", owners kept
     const producer = fs.run('get', ['/', '1', '1', '', ''], ['ignore', 'pipe', 'pipe']);
@@ -70,10 +68,5 @@ export async function exportImage(store: Store, image: string, out: OutputSpec):
     if (taken.value !== 0) throw bad(`--output ${out.dest}: extracting failed: ${reasons(consumerErr()).join('; ') || `tar exit ${taken.value}`}`);
     const code = made.status === 'fulfilled' ? made.value : 1;
     if (code !== 0) throw new StoreError(`exporting the image's files failed: ${reasons(producerErr()).join('; ') || `exit ${code}`}`, 'PKIT_CONTAINER');
-  } finally {
-    if (!isInterrupted()) {
-      await removeWorking(store, rec);
-      unregister();
-    }
-  }
+  });
 }

@@ -4,9 +4,8 @@ import type { Store } from '@pkit/storage/store';
 import type { parseContainerfile, Platform, StageArgs } from '../containerfile/index.ts';
 import type { PathMatcher } from '../context/ignore.ts';
 import { keyValues, type BuildRequest } from './build-request.ts';
-import { atInterrupt, isInterrupted, stopAndRemove } from './interrupt.ts';
+import { withWorkingContainer } from './interrupt.ts';
 import type { BuildSecret } from './secrets.ts';
-import { findWorking, fromImage, removeWorking } from './working.ts';
 
 export type Containerfile = ReturnType<typeof parseContainerfile>;
 
@@ -42,18 +41,8 @@ export interface Build {
 }
 
 /** A working container on `image` for `fn`, removed afterwards (also when the build is interrupted). */
-export async function withWorking<T>(b: Build, image: string, fn: (rec: ContainerRecord) => Promise<T>): Promise<T> {
-  const rec = await findWorking(b.store, await fromImage(b.store, image));
-  const unregister = atInterrupt(stopAndRemove(b.store, rec));
-  try {
-    return await fn(rec);
-  } finally {
-    // after a signal the interrupt handler removes it (and the RUN in it)
-    if (!isInterrupted()) {
-      await removeWorking(b.store, rec);
-      unregister();
-    }
-  }
+export function withWorking<T>(b: Build, image: string, fn: (rec: ContainerRecord) => Promise<T>): Promise<T> {
+  return withWorkingContainer(b.store, image, fn);
 }
 
 /** podman build's line for the next step of the stage: `[i/n] STEP j/m: INSTRUCTION`. */

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { ContainerRecord } from '@pkit/storage/container-store';
 import type { Store } from '@pkit/storage/store';
 import { deleteContainer, runtimeBinary } from '@pkit/runtime/run';
-import { helper, removeWorking } from './working.ts';
+import { findWorking, fromImage, helper, removeWorking } from './working.ts';
 
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 const cleanups = new Set<() => unknown>();
@@ -18,11 +18,6 @@ let interrupted = false;
 export function atInterrupt(fn: () => unknown): () => void {
   cleanups.add(fn);
   return () => void cleanups.delete(fn);
-}
-
-/** Whether a signal has ended the command (its own cleanup then runs the removals). */
-export function isInterrupted(): boolean {
-  return interrupted;
 }
 
 function onSignal(signal: (typeof SIGNALS)[number]): void {
@@ -50,4 +45,21 @@ export function stopAndRemove(store: Store, rec: ContainerRecord): () => Promise
     await deleteContainer(runtime, rec.id, { root: join(store.paths.runRoot, 'runtime'), force: true }).catch(() => {});
     await removeWorking(store, rec);
   };
+}
+
+/**
+ * A temporary working container on `image` for `fn`, removed afterwards, or by the interrupt
+ * handler when a signal ends the command meanwhile (with the RUN in it).
+ */
+export async function withWorkingContainer<T>(store: Store, image: string, fn: (rec: ContainerRecord) => Promise<T>): Promise<T> {
+  const rec = await findWorking(store, await fromImage(store, image));
+  const unregister = atInterrupt(stopAndRemove(store, rec));
+  try {
+    return await fn(rec);
+  } finally {
+    if (!interrupted) {
+      await removeWorking(store, rec);
+      unregister();
+    }
+  }
 }
