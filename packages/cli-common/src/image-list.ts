@@ -4,7 +4,6 @@
 import { StoreError } from '@pkit/storage/errors';
 import { lookupCandidates } from '@pkit/storage/image-lookup';
 import { splitRepoTag, type ImageSummary } from '@pkit/storage/image-list';
-import type { ImageWithNames } from '@pkit/storage/image-store';
 
 /** podman's IMAGE argument: a name without a tag lists every tag of that repository. */
 export function imagesNamed(images: ImageSummary[], query: string): ImageSummary[] {
@@ -50,10 +49,10 @@ export function imageRows(images: ImageSummary[]): ImageRow[] {
 }
 
 /**
- * Intermediate images (podman and buildah hide them unless --all): unnamed ones another image was built on (its `parent`, or
- * layers that extend this one's).
+ * Intermediate images (podman and buildah hide them unless --all): unnamed ones another image
+ * was built on (its `parent`, or layers that extend this one's).
  */
-export function intermediates(records: ImageWithNames[]): Set<string> {
+export function intermediates(records: readonly ImageSummary[]): Set<string> {
   const out = new Set<string>();
   for (const x of records) {
     if (x.names.length) continue;

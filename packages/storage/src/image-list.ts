@@ -13,6 +13,9 @@ export interface ImageSummary {
   created: string;
   /** Uncompressed size of all layers. */
   size: number;
+  /** Layer chainIDs, bottom first, and the image a build step made it on (intermediate images). */
+  layers: Digest[];
+  parent?: Digest;
 }
 
 export async function listImages(store: Store): Promise<ImageSummary[]> {
@@ -32,7 +35,7 @@ async function summarize(store: Store, img: ImageWithNames): Promise<ImageSummar
   let size = 0;
   for (const chain of img.layers) size += (await store.layers.get(chain)).size;
   const config = parseImageConfig(await store.blobs.readBytes(img.id, MAX_CONFIG_BYTES));
-  return { id: img.id, names: img.names, digest: img.manifestDigest, created: config.created ?? img.created, size };
+  return { id: img.id, names: img.names, digest: img.manifestDigest, created: config.created ?? img.created, size, layers: img.layers, ...(img.parent ? { parent: img.parent } : {}) };
 }
 
 /** `registry/repo:tag` -> [`registry/repo`, `tag`]; a digest-only name has tag `<none>`. */

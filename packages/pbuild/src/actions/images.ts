@@ -34,7 +34,7 @@ export async function imagesOutput(req: ImagesRequest): Promise<string[]> {
       const id = (await findImage(store, req.image)).id;
       images = images.filter((i) => i.id === id);
     } else if (!req.all) {
-      const hidden = intermediates(await store.images.list());
+      const hidden = intermediates(images);
       images = images.filter((i) => !hidden.has(i.id));
     }
   } finally {

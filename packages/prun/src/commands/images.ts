@@ -25,7 +25,7 @@ export default class Images extends BaseCommand {
     try {
       images = await listImages(store);
       if (!flags.all) {
-        const hidden = intermediates(await store.images.list());
+        const hidden = intermediates(images);
         images = images.filter((i) => !hidden.has(i.id));
       }
     } finally {
