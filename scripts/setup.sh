@@ -19,7 +19,7 @@ SUB_COUNT=65536
 # terminal tests (a pty driver, script(1)); wget: the demo fetches from a published port.
 PACKAGES=(g++ make uidmap busybox-static docker-registry apache2-utils skopeo podman buildah
   crun runc slirp4netns passt fuse-overlayfs libseccomp-dev libjson-c-dev util-linux tar gzip hyperfine
-  catatonit bzip2 xz-utils zstd python3 bsdutils wget)
+  catatonit bzip2 xz-utils zstd python3 bsdutils wget procps)
 
 done_steps=()
 skipped_steps=()
