@@ -5,7 +5,7 @@ import * as assert from 'uvu/assert';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { FIXTURE, REGISTRY, ok, oneLineError, requireBuild, run, start, tempDir, makeContext } from './helpers.ts';
+import { AUTH_PASS, AUTH_REGISTRY, AUTH_USER, FIXTURE, REGISTRY, ok, oneLineError, requireBuild, run, start, tempDir, makeContext } from './helpers.ts';
 import { finishLayout, hostArch, putImage, putIndex } from './image-layout.ts';
 
 let root = '';
@@ -170,6 +170,22 @@ test('COPY --from an image not in the store: pulled, and an index resolves to th
   const out = join(tempDir('pkit-out'), 'o');
   ok(pbuild(['build', '-q', '--tls-verify=false', '--pull', 'always', '--platform', `linux/${other}`, '-o', out, scratchCtx]));
   assert.is(readFileSync(join(out, 'which'), 'utf8'), 'other\n');
+});
+
+test('a base image behind a login: pbuild login then build --authfile; --creds; refused without either', () => {
+  const ref = `${AUTH_REGISTRY}/e2e-build-auth-${process.pid}/base:1`;
+  ok(prun(['push', '--tls-verify=false', '--creds', `${AUTH_USER}:${AUTH_PASS}`, 'busybox', ref]), 'push');
+  const ctx = makeContext({ Containerfile: `FROM ${ref}\nRUN echo authed > /a\n` });
+  const authfile = join(tempDir('pkit-auth'), 'auth.json');
+  const fresh = () => tempDir('pkit-build-auth');
+  const refused = run('pbuild', ['--root', fresh(), 'build', '--tls-verify=false', '--authfile', authfile, ctx]);
+  assert.is(refused.code, 125, 'no credentials yet');
+  ok(run('pbuild', ['login', '--tls-verify=false', '--authfile', authfile, '-u', AUTH_USER, '--password-stdin', AUTH_REGISTRY], { input: `${AUTH_PASS}\n` }), 'login');
+  const root1 = fresh();
+  ok(run('pbuild', ['--root', root1, 'build', '-q', '--tls-verify=false', '--authfile', authfile, '-t', 'authed', ctx]));
+  assert.is(ok(run('prun', ['--root', root1, 'run', '--rm', 'authed', 'cat', '/a'])).stdout, 'authed\n');
+  ok(run('pbuild', ['logout', '--authfile', authfile, AUTH_REGISTRY]), 'logout');
+  ok(run('pbuild', ['--root', fresh(), 'build', '-q', '--tls-verify=false', '--creds', `${AUTH_USER}:${AUTH_PASS}`, ctx]), '--creds');
 });
 
 test('bad input: a parse error with file:line:col, no Containerfile, an unknown base image', () => {
